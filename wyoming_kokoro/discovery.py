@@ -1,0 +1,124 @@
+"""Zeroconf: advertise the server as _wyoming._tcp.local. so Home Assistant finds it.
+
+Home Assistant builds a config entry's unique id from the instance name, so
+the name stays the same across restarts unless another server already has it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import re
+import socket
+from dataclasses import dataclass
+
+from . import __version__
+from .config import ZeroconfSettings
+from .describe import PROGRAM_NAME
+
+_LOGGER = logging.getLogger(__name__)
+
+SERVICE_TYPE = "_wyoming._tcp.local."
+MAX_RENAMES = 20
+
+
+def default_name() -> str:
+    """kokoro-<hostname>, with the hostname reduced to what mDNS labels like."""
+    host = socket.gethostname().split(".")[0].lower()
+    host = re.sub(r"[^a-z0-9-]+", "-", host).strip("-") or "host"
+    return f"kokoro-{host}"[:63]
+
+
+def lan_address() -> str | None:
+    """The first IPv4 address of a non-loopback interface, if any."""
+    import ifaddr
+
+    for adapter in ifaddr.get_adapters():
+        for ip in adapter.ips:
+            if isinstance(ip.ip, str):
+                address = ipaddress.ip_address(ip.ip)
+                if not address.is_loopback and not address.is_link_local:
+                    return ip.ip
+    return None
+
+
+def advertised_address(settings: ZeroconfSettings, bind_host: str) -> str:
+    """--zeroconf-host, else the bind host, else (for 0.0.0.0) the LAN address."""
+    if settings.host:
+        return settings.host
+    try:
+        bound = ipaddress.ip_address(bind_host)
+    except ValueError:
+        bound = None
+    if bound is not None and not bound.is_unspecified:
+        return str(bound)
+    if bound is None:
+        try:
+            return socket.gethostbyname(bind_host)
+        except OSError:
+            pass  # fall through to the LAN address
+    return lan_address() or "127.0.0.1"
+
+
+@dataclass
+class Advertisement:
+    """A registered service; unregister() sends the goodbye packets."""
+
+    name: str
+    address: str
+    port: int
+    _zeroconf: object
+    _info: object
+
+    async def unregister(self) -> None:
+        from zeroconf.asyncio import AsyncZeroconf
+
+        zc: AsyncZeroconf = self._zeroconf  # type: ignore[assignment]
+        try:
+            # Both calls return an awaitable that must itself be awaited, or
+            # the goodbye packets are never sent.
+            await (await zc.async_unregister_service(self._info))
+        finally:
+            await zc.async_close()
+        _LOGGER.info("Zeroconf: %s unregistered", self.name)
+
+
+async def advertise(settings: ZeroconfSettings, bind_host: str, port: int) -> Advertisement | None:
+    """Register the service; None (with one warning) if multicast is unavailable."""
+    from zeroconf import IPVersion, NonUniqueNameException
+    from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
+
+    address = advertised_address(settings, bind_host)
+    interfaces: list[str] | None = list(settings.interfaces) or None
+    if interfaces is None and bind_host == "127.0.0.1":
+        interfaces = ["127.0.0.1"]
+    base = settings.name or default_name()
+    try:
+        zc = AsyncZeroconf(interfaces=interfaces or "all", ip_version=IPVersion.V4Only)
+    except OSError as err:
+        _LOGGER.warning("Zeroconf unavailable (%s); serving on TCP without discovery", err)
+        return None
+    for attempt in range(1, MAX_RENAMES + 1):
+        name = base if attempt == 1 else f"{base}-{attempt}"
+        info = AsyncServiceInfo(
+            SERVICE_TYPE,
+            f"{name}.{SERVICE_TYPE}",
+            addresses=[socket.inet_aton(address)],
+            port=port,
+            properties={"version": __version__, "program": PROGRAM_NAME},
+            server=f"{name}.local.",
+        )
+        try:
+            await (await zc.async_register_service(info))
+        except NonUniqueNameException:
+            _LOGGER.info("Zeroconf name %s is taken; trying another", name)
+            continue
+        except OSError as err:
+            _LOGGER.warning("Zeroconf unavailable (%s); serving on TCP without discovery", err)
+            await zc.async_close()
+            return None
+        _LOGGER.info("Zeroconf: advertising %s at %s:%s", name, address, port)
+        return Advertisement(name, address, port, zc, info)
+    await zc.async_close()
+    _LOGGER.warning("Zeroconf: no free name after %s tries; not advertising", MAX_RENAMES)
+    return None

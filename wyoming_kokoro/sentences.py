@@ -1,0 +1,140 @@
+"""Incremental sentence splitting for text that arrives in arbitrary pieces.
+
+Each piece that comes out is synthesised on its own, so it must stay well
+under kokoro's 510-phoneme context. No text is ever dropped: whatever is not a
+boundary ends up in some piece, and flush() returns the rest.
+"""
+
+from __future__ import annotations
+
+_TERMINALS = ".!?…"
+# Full-width terminators end a sentence without a following space.
+_CJK_TERMINALS = "。！？；．"
+_CLOSERS = "\"'”’)]}»」』）】"
+_CLAUSE_MARKS = ",;:—、，；："
+_ABBREVIATIONS = frozenset(
+    {"mr", "mrs", "ms", "dr", "prof", "sr", "sra", "srta", "jr", "st", "vs", "mt", "no",
+     "nr", "approx", "dept", "fig", "mme", "mlle", "sig", "dott", "av", "ca"}
+)
+
+
+class SentenceSplitter:
+    """Feed text as it arrives; get back complete sentences (or safe pieces)."""
+
+    def __init__(
+        self,
+        max_chars: int = 300,
+        first_clause_chars: int = 0,
+        min_clause_chars: int = 24,
+    ) -> None:
+        """max_chars: longest piece; first_clause_chars: when the first sentence
+        runs past this many characters, it is cut at its first clause mark after
+        min_clause_chars (0 turns this off), so first audio comes sooner."""
+        self._buffer = ""
+        self._max_chars = max_chars
+        self._first_clause_chars = first_clause_chars
+        self._min_clause_chars = min_clause_chars
+        self._emitted = 0
+
+    def feed(self, text: str) -> list[str]:
+        """Add text; return the pieces that are now complete."""
+        self._buffer += text
+        return self._drain(final=False)
+
+    def flush(self) -> list[str]:
+        """End of text: return everything that is left."""
+        return self._drain(final=True)
+
+    def _drain(self, final: bool) -> list[str]:
+        pieces: list[str] = []
+        while self._buffer:
+            cut = self._find_cut(final)
+            if cut is None:
+                break
+            piece = self._buffer[:cut].strip()
+            self._buffer = self._buffer[cut:]
+            if piece:
+                pieces.append(piece)
+                self._emitted += 1
+        if final:
+            self._buffer = ""
+        return pieces
+
+    def _find_cut(self, final: bool) -> int | None:
+        buf = self._buffer
+        first_clause = self._emitted == 0 and self._first_clause_chars > 0
+        limit = min(self._max_chars, self._first_clause_chars) if first_clause else self._max_chars
+        i = 0
+        while i < len(buf):
+            if i >= limit:
+                if first_clause:
+                    cut = self._first_clause_cut(buf, limit)
+                    if cut is not None:
+                        return cut
+                    # No clause mark early enough: treat the sentence normally.
+                    self._first_clause_chars = 0
+                    return self._find_cut(final)
+                return _forced_cut(buf, limit)
+            ch = buf[i]
+            if ch == "\n":
+                return i + 1
+            if ch in _CJK_TERMINALS:
+                return _skip_closers(buf, i + 1)
+            if ch in _TERMINALS:
+                j = _skip_closers(buf, i + 1)
+                while j < len(buf) and buf[j] in _TERMINALS:
+                    j = _skip_closers(buf, j + 1)
+                if j == len(buf):
+                    # Whether this ends a sentence depends on the next character.
+                    return j if final else None
+                if buf[j].isspace() and _ends_sentence(buf[:i], ch):
+                    return j
+                i = j
+                continue
+            i += 1
+        return len(buf) if final else None
+
+    def _first_clause_cut(self, buf: str, limit: int) -> int | None:
+        """The first clause mark after min_clause_chars, followed by a space."""
+        for k in range(self._min_clause_chars, min(limit, len(buf) - 1)):
+            if buf[k] in _CLAUSE_MARKS and buf[k + 1].isspace():
+                return k + 1
+        return None
+
+
+def _forced_cut(buf: str, limit: int) -> int:
+    """Cut a piece of at most limit characters at a clause mark or a space."""
+    window = buf[: limit + 1]
+    best = max(window.rfind(mark) for mark in _CLAUSE_MARKS)
+    if best > 0:
+        return best + 1
+    space = window.rfind(" ")
+    if space > 0:
+        return space + 1
+    return limit
+
+
+def _skip_closers(buf: str, j: int) -> int:
+    while j < len(buf) and buf[j] in _CLOSERS:
+        j += 1
+    return j
+
+
+def _ends_sentence(before: str, terminal: str) -> bool:
+    """False for abbreviations, initials and list numbers ("Dr.", "J.", "1.")."""
+    if terminal != ".":
+        return True
+    word = before.rsplit(None, 1)[-1] if before.split() else ""
+    word = word.lstrip("\"'“‘([{")
+    if not word:
+        return False
+    if word.lower() in _ABBREVIATIONS:
+        return False
+    if len(word) == 1 and word.isalpha():
+        return False
+    if "." in word and all(len(p) <= 1 for p in word.split(".")):
+        return False  # e.g. "e.g" or "U.S"
+    line = before.rsplit("\n", 1)[-1]
+    if word.isdigit() and line.strip() == word:
+        return False  # "1." numbering a list item
+    return True
