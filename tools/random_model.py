@@ -16,6 +16,7 @@ import argparse
 import copy
 import json
 import math
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,11 @@ def build(out_dir: Path, size: str, voices: tuple[str, ...], seed: int) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     empty = out_dir / "empty.pth"
     torch.save({}, empty)
-    model = KModel(repo_id="hexgrad/Kokoro-82M", config=config, model=str(empty))
+    with warnings.catch_warnings():
+        # torch's notices about kokoro's modules (and the tiny LSTM) are noise here.
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", UserWarning)
+        model = KModel(repo_id="hexgrad/Kokoro-82M", config=config, model=str(empty))
     empty.unlink()
     if size == "full":
         # Random duration weights give ~25 frames per phoneme; this gives ~3,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 
@@ -23,6 +25,8 @@ from .synthesis import TextFilter
 from .voices import CATALOGUE, VoiceCatalogue, VoiceChoice, parse_blend
 
 _LOGGER = logging.getLogger(__name__)
+
+ENCODER_THREADS = max(1, min(4, os.cpu_count() or 1))
 
 
 def startup_voices(config: Config) -> tuple[str, ...]:
@@ -70,6 +74,7 @@ class Running:
     server: Server
     catalogue: VoiceCatalogue
     advertisement: Advertisement | None
+    encoders: ThreadPoolExecutor
 
 
 class App:
@@ -106,6 +111,10 @@ class App:
             await scheduler.run_in_model_thread(partial(engine.warmup, default))
             _LOGGER.info("Model warmed up with %s", default.name)
         info: Event = build_info(catalogue).event()
+        # A small pool of its own: few threads keep few malloc arenas, so
+        # memory stays flat however many requests encode.
+        encoders = ThreadPoolExecutor(max_workers=ENCODER_THREADS,
+                                      thread_name_prefix="kokoro-encode")
         services = Services(
             config=config,
             catalogue=catalogue,
@@ -113,6 +122,7 @@ class App:
             info=info,
             prepare_voice=partial(prepare_voice, files),
             text_filter=text_filter_factory(config),
+            encoders=encoders,
         )
         server = Server(config.server, partial(ConnectionHandler, services))
         uri = await server.start()
@@ -123,7 +133,7 @@ class App:
             assert server.host is not None and server.port is not None
             advertisement = await advertise(config.zeroconf, server.host, server.port)
         _LOGGER.info("Ready on %s", uri)
-        self.running = Running(engine, scheduler, server, catalogue, advertisement)
+        self.running = Running(engine, scheduler, server, catalogue, advertisement, encoders)
         return self.running
 
     async def serve(self) -> None:
@@ -149,6 +159,7 @@ class App:
         _LOGGER.info("Shutting down (grace %.1f s)", grace)
         report = await running.server.stop(grace)
         cancelled = await running.scheduler.stop()
+        running.encoders.shutdown(wait=True)
         if running.advertisement is not None:
             await running.advertisement.unregister()
         _LOGGER.info(

@@ -20,6 +20,9 @@ _LOGGER = logging.getLogger(__name__)
 
 SERVICE_TYPE = "_wyoming._tcp.local."
 MAX_RENAMES = 20
+# How long to wait for another server to claim a name before taking it; a
+# responder multicasts the same record at most once a second, so over 1 s.
+NAME_CHECK_MS = 1500
 
 
 def default_name() -> str:
@@ -83,6 +86,25 @@ class Advertisement:
         _LOGGER.info("Zeroconf: %s unregistered", self.name)
 
 
+async def _name_taken(zc: object, name: str) -> bool:
+    """Ask the network whether another server already answers to this name.
+
+    zeroconf's own probe asks for unicast replies, which another process on
+    the same host may never receive (both share port 5353), so a plain
+    multicast question settles it first.
+    """
+    from zeroconf import DNSQuestionType
+    from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
+
+    assert isinstance(zc, AsyncZeroconf)
+    probe = AsyncServiceInfo(SERVICE_TYPE, f"{name}.{SERVICE_TYPE}")
+    if await probe.async_request(zc.zeroconf, NAME_CHECK_MS, question_type=DNSQuestionType.QM):
+        return True
+    # Answers that complete the records only after the request gave up still
+    # land in the cache.
+    return bool(probe.load_from_cache(zc.zeroconf))
+
+
 async def advertise(settings: ZeroconfSettings, bind_host: str, port: int) -> Advertisement | None:
     """Register the service; None (with one warning) if multicast is unavailable."""
     from zeroconf import IPVersion, NonUniqueNameException
@@ -95,11 +117,16 @@ async def advertise(settings: ZeroconfSettings, bind_host: str, port: int) -> Ad
     base = settings.name or default_name()
     try:
         zc = AsyncZeroconf(interfaces=interfaces or "all", ip_version=IPVersion.V4Only)
+        # Until its sockets listen, answers to the name check would be missed.
+        await zc.zeroconf.async_wait_for_start()
     except OSError as err:
         _LOGGER.warning("Zeroconf unavailable (%s); serving on TCP without discovery", err)
         return None
     for attempt in range(1, MAX_RENAMES + 1):
         name = base if attempt == 1 else f"{base}-{attempt}"
+        if await _name_taken(zc, name):
+            _LOGGER.info("Zeroconf name %s is taken; trying another", name)
+            continue
         info = AsyncServiceInfo(
             SERVICE_TYPE,
             f"{name}.{SERVICE_TYPE}",

@@ -7,7 +7,6 @@ model thread calls ``synthesize``, so the caches here need no locks.
 from __future__ import annotations
 
 import logging
-import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -144,11 +143,7 @@ class Engine:
         if settings.threads:
             torch.set_num_threads(settings.threads)
         device = resolve_device(settings.device)
-        with warnings.catch_warnings():
-            # torch deprecation notices from kokoro's modules say nothing to users.
-            warnings.simplefilter("ignore", FutureWarning)
-            warnings.simplefilter("ignore", UserWarning)
-            model = load_model(files, device)
+        model = load_model(files, device)
         pipelines, statuses = build_pipelines(model, settings)
         _LOGGER.info("Model loaded on %s; languages: %s", device,
                      ", ".join(s.code for s in statuses if s.usable) or "none")

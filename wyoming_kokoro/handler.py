@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from enum import Enum
 
@@ -60,6 +61,8 @@ class Services:
     """Makes sure the voice files are on disk (a download waits only this request)."""
     text_filter: Callable[[str], TextFilter] | None
     """Builds the text normaliser for a language; None turns it off."""
+    encoders: Executor
+    """Threads for encoding and resampling: off the event loop and the model thread."""
 
 
 class ConnectionHandler:
@@ -258,7 +261,7 @@ class ConnectionHandler:
         _LOGGER.debug("Client %s: job %s, voice %s, speed %.2f, %s at %s Hz", self.peer,
                       job.id, voice.name, speed, options.output.format, options.output.rate)
         return Synthesis(job, output, splitter, text_filter,
-                         config.synthesis.max_text_length, streaming)
+                         config.synthesis.max_text_length, streaming, services.encoders)
 
     def _begin_delivery(self, synthesis: Synthesis) -> None:
         previous = self._last_delivery

@@ -11,6 +11,7 @@ import logging
 import os
 import socket
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -182,7 +183,11 @@ def load_model(files: ModelFiles, device: str) -> KModel:
         empty = Path(tmp) / "empty.pth"
         torch.save({}, empty)
         try:
-            model = KModel(repo_id=files.repo_id, config=config, model=str(empty))
+            with warnings.catch_warnings():
+                # torch's notices about kokoro's modules say nothing to users.
+                warnings.simplefilter("ignore", FutureWarning)
+                warnings.simplefilter("ignore", UserWarning)
+                model = KModel(repo_id=files.repo_id, config=config, model=str(empty))
         except Exception as err:  # a config with wrong sizes fails deep in torch
             raise ModelError(f"model config {files.config} is not usable: {err}") from None
     for name in COMPONENTS:

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor
 from typing import Protocol
 
 import numpy as np
@@ -47,10 +48,12 @@ class Synthesis:
         text_filter: TextFilter | None,
         max_text_length: int,
         streaming: bool,
+        encoders: Executor,
     ) -> None:
         self.job = job
         self.output = output
         self.streaming = streaming
+        self._encoders = encoders
         self._splitter = splitter
         self._filter = text_filter
         self._max_text_length = max_text_length
@@ -131,7 +134,8 @@ class Synthesis:
         # loop and never in the model thread.
         if not self.output.runs_in_thread:
             return func(*args)
-        work = asyncio.ensure_future(asyncio.to_thread(func, *args))
+        loop = asyncio.get_running_loop()
+        work = asyncio.ensure_future(loop.run_in_executor(self._encoders, func, *args))
         try:
             return await asyncio.shield(work)
         except asyncio.CancelledError:
