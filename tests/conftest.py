@@ -38,7 +38,6 @@ def server_settings(model_dir: Path, **sections: Any) -> Config:
                   "languages": ["a", "e", "f"]},
         "voices": {"default": "ef_dora"},
         "zeroconf": {"enabled": False},
-        "text": {"normalize": False},
     }
     return validate(_merge(base, sections))
 

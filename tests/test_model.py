@@ -15,7 +15,7 @@ import torch
 
 from wyoming_kokoro.config import validate
 from wyoming_kokoro.errors import ModelError
-from wyoming_kokoro.model import locate, load_model
+from wyoming_kokoro.model import load_model, locate
 
 
 def _copy_model(src: Path, dst: Path) -> Path:

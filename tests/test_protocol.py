@@ -8,6 +8,7 @@ from wyoming.event import Event
 
 from tests.expected import expected_samples
 from tests.wyoming_client import AudioResult, describe, read_until, stream, synthesize
+from wyoming_kokoro.textnorm import normalize
 
 SPANISH = "Hola, buenos días. Las luces de la cocina están encendidas. ¿Algo más?"
 
@@ -166,7 +167,8 @@ async def test_long_text_is_never_truncated(start_server, loaded_model):
     text = " ".join(["la casa grande"] * 80)
     result = await synthesize(server, text, "ef_dora")
     assert result.error is None
-    assert result.samples == expected_samples(loaded_model, text, "e")
+    # The normaliser ends the run-on line with a full stop.
+    assert result.samples == expected_samples(loaded_model, normalize(text, "e"), "e")
     assert result.samples > 600 * 510
 
 
@@ -186,3 +188,17 @@ async def test_english_falls_back_to_espeak(start_server):
     result = await synthesize(server, "Hello world. The lights are on.", "af_heart")
     assert result.error is None
     assert result.samples > 0
+
+
+async def test_an_error_reaches_a_client_that_keeps_sending(start_server):
+    server = await start_server()
+    async with server.client() as client:
+        await client.write_event(Event(type="synthesize-start", data={"voice": {"name": "zz_nobody"}}))
+        await asyncio.sleep(0.3)
+        # Still sending after the server decided to close: the error must not be lost.
+        for _ in range(5):
+            await client.write_event(Event(type="synthesize-chunk", data={"text": "Hola. "}))
+        error = await asyncio.wait_for(client.read_event(), 10)
+        assert error.type == "error"
+        assert error.data["code"] == "unknown_voice"
+        assert await asyncio.wait_for(client.read_event(), 10) is None

@@ -13,7 +13,14 @@ import time
 import numpy as np
 from wyoming.event import Event
 
-from tests.wyoming_client import AudioResult, describe, read_until, stream, synthesize, synthesize_event
+from tests.wyoming_client import (
+    AudioResult,
+    describe,
+    read_until,
+    stream,
+    synthesize,
+    synthesize_event,
+)
 
 SENTENCE_SECONDS = 0.3
 
@@ -176,5 +183,6 @@ async def test_streaming_sentences_are_queued_as_they_complete(start_server):
     fake = SlowFake(0.01)
     server = await start_server(synthesize=fake)
     result = await stream(server, ["One. Tw", "o. Three"], delay=0.2)
-    assert fake.calls == ["One.", "Two.", "Three"]
+    # The normaliser ends the last, unpunctuated line with a full stop.
+    assert fake.calls == ["One.", "Two.", "Three."]
     assert result.types[-1] == "synthesize-stopped"

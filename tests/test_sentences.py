@@ -88,3 +88,11 @@ def test_nothing_is_dropped_and_pieces_stay_short(text, cuts):
     pieces += splitter.feed(text[last:]) + splitter.flush()
     assert _letters(pieces) == "".join(text.split())
     assert all(piece.strip() and len(piece) <= 51 for piece in pieces)
+
+
+def test_a_known_boundary_releases_the_sentence_at_once():
+    splitter = SentenceSplitter()
+    assert splitter.feed("Primera frase.", ends_sentence=True) == ["Primera frase."]
+    # Abbreviations are still not boundaries.
+    assert splitter.feed(" Habló el Dr.", ends_sentence=True) == []
+    assert splitter.feed(" Pérez.", ends_sentence=True) == ["Habló el Dr. Pérez."]

@@ -14,8 +14,8 @@ from zeroconf import IPVersion, ServiceStateChange
 from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
 
 from wyoming_kokoro import __version__
-from wyoming_kokoro.discovery import SERVICE_TYPE, advertised_address, default_name
 from wyoming_kokoro.config import validate
+from wyoming_kokoro.discovery import SERVICE_TYPE, advertised_address, default_name
 
 
 class Browser:

@@ -18,6 +18,7 @@ from .discovery import Advertisement, advertise
 from .engine import Engine
 from .errors import UnknownVoiceError
 from .handler import ConnectionHandler, Services
+from .memory import trim_memory
 from .model import ModelFiles, locate
 from .scheduler import Scheduler, SynthesizeFn
 from .server import Server
@@ -103,7 +104,8 @@ class App:
         ]
         catalogue = VoiceCatalogue(speakable, config.voices.presets, config.voices.default)
         catalogue.check()
-        scheduler = Scheduler(self.synthesize_fn or engine.synthesize, config.synthesis)
+        scheduler = Scheduler(self.synthesize_fn or engine.synthesize, config.synthesis,
+                              on_idle=trim_memory)
         scheduler.start()
         if config.model.warmup:
             default = catalogue.resolve(None)

@@ -33,6 +33,8 @@ _LOGGER = logging.getLogger(__name__)
 # The first sentence is cut at a clause mark once it runs past this many
 # characters, so that first audio does not wait for a long sentence.
 FIRST_CLAUSE_CHARS = 80
+# After an error, how long unread input is drained before the socket closes.
+LINGER_SECONDS = 2.0
 
 
 class ConnectionState(Enum):
@@ -182,6 +184,8 @@ class ConnectionHandler:
     # -- events ------------------------------------------------------------
 
     async def _handle(self, event: Event) -> None:
+        if self._writer_closed:
+            return  # after an error: read and ignore until the socket closes
         if Describe.is_type(event.type):
             await self._send(self._services.info)
         elif Ping.is_type(event.type):
@@ -310,13 +314,26 @@ class ConnectionHandler:
         self._abort()
 
     def _abort(self) -> None:
-        """Close from inside a delivery: the read loop then sees the end."""
+        """Stop answering; close once the client has had time to read.
+
+        Closing at once while the client is still sending makes the kernel
+        reset the connection, and a reset throws away the error event the
+        client has not read yet. So the write side is shut, input is read
+        and ignored for a moment, and then the socket closes.
+        """
         if self._stream is not None:
             self._stream.cancel()
             self._stream = None
         self._accepting = False
+        if self._writer_closed:
+            return
         self._writer_closed = True
-        self._writer.close()
+        try:
+            if self._writer.can_write_eof():
+                self._writer.write_eof()
+        except OSError:
+            pass  # already gone: nothing left to linger for
+        asyncio.get_running_loop().call_later(LINGER_SECONDS, self._writer.close)
 
 
 def _error_event(err: KokoroError) -> Event:

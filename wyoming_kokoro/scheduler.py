@@ -111,8 +111,15 @@ class Job:
 class Scheduler:
     """One worker task and one model thread for every request."""
 
-    def __init__(self, synthesize: SynthesizeFn, settings: SynthesisSettings) -> None:
+    def __init__(
+        self,
+        synthesize: SynthesizeFn,
+        settings: SynthesisSettings,
+        on_idle: Callable[[], None] | None = None,
+    ) -> None:
+        """on_idle runs in the model thread each time the queue runs empty."""
         self._synthesize = synthesize
+        self._on_idle = on_idle
         self._settings = settings
         self._jobs: list[Job] = []
         self._cursor = 0
@@ -123,6 +130,7 @@ class Scheduler:
         self._worker: asyncio.Task[None] | None = None
         self._running: Job | None = None
         self._closing = False
+        self._idle_pending = False
         self.stats = SchedulerStats()
 
     @property
@@ -233,8 +241,13 @@ class Scheduler:
             job = self._next_job()
             if job is None:
                 self._wakeup.clear()
+                if self._on_idle is not None and self._idle_pending:
+                    self._idle_pending = False
+                    await loop.run_in_executor(self._executor, self._on_idle)
+                    continue  # work may have arrived meanwhile
                 await self._wakeup.wait()
                 continue
+            self._idle_pending = True
             sentence = job.pending.popleft()
             self._queued -= 1
             self._running = job

@@ -36,19 +36,24 @@ class SentenceSplitter:
         self._min_clause_chars = min_clause_chars
         self._emitted = 0
 
-    def feed(self, text: str) -> list[str]:
-        """Add text; return the pieces that are now complete."""
+    def feed(self, text: str, ends_sentence: bool = False) -> list[str]:
+        """Add text; return the pieces that are now complete.
+
+        ends_sentence: the caller knows a sentence ends where this text ends
+        (the normaliser releases text only at boundaries), so final
+        punctuation at the very end needs no following character.
+        """
         self._buffer += text
-        return self._drain(final=False)
+        return self._drain(final=False, at_boundary=ends_sentence)
 
     def flush(self) -> list[str]:
         """End of text: return everything that is left."""
         return self._drain(final=True)
 
-    def _drain(self, final: bool) -> list[str]:
+    def _drain(self, final: bool, at_boundary: bool = False) -> list[str]:
         pieces: list[str] = []
         while self._buffer:
-            cut = self._find_cut(final)
+            cut = self._find_cut(final, at_boundary)
             if cut is None:
                 break
             piece = self._buffer[:cut].strip()
@@ -60,7 +65,7 @@ class SentenceSplitter:
             self._buffer = ""
         return pieces
 
-    def _find_cut(self, final: bool) -> int | None:
+    def _find_cut(self, final: bool, at_boundary: bool = False) -> int | None:
         buf = self._buffer
         first_clause = self._emitted == 0 and self._first_clause_chars > 0
         limit = min(self._max_chars, self._first_clause_chars) if first_clause else self._max_chars
@@ -73,7 +78,7 @@ class SentenceSplitter:
                         return cut
                     # No clause mark early enough: treat the sentence normally.
                     self._first_clause_chars = 0
-                    return self._find_cut(final)
+                    return self._find_cut(final, at_boundary)
                 return _forced_cut(buf, limit)
             ch = buf[i]
             if ch == "\n":
@@ -86,7 +91,9 @@ class SentenceSplitter:
                     j = _skip_closers(buf, j + 1)
                 if j == len(buf):
                     # Whether this ends a sentence depends on the next character.
-                    return j if final else None
+                    if final or (at_boundary and _ends_sentence(buf[:i], ch)):
+                        return j
+                    return None
                 if buf[j].isspace() and _ends_sentence(buf[:i], ch):
                     return j
                 i = j

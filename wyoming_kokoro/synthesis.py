@@ -69,9 +69,12 @@ class Synthesis:
             raise TextTooLongError(
                 f"text is longer than {self._max_text_length} characters (max_text_length)"
             )
-        if self._filter is not None:
-            text = self._filter.feed(text)
-        self._submit(self._splitter.feed(text))
+        if self._filter is None:
+            self._submit(self._splitter.feed(text))
+            return
+        # The normaliser releases text only where a sentence or line ends.
+        cleaned = self._filter.feed(text)
+        self._submit(self._splitter.feed(cleaned, ends_sentence=bool(cleaned)))
 
     def end_text(self) -> None:
         """No more text: queue what is left and close the job's input."""

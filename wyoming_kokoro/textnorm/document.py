@@ -44,6 +44,9 @@ _TRAILING_CLOSERS = "\"')]»”’"
 # No space is put between two pieces when the second starts with one of these.
 _NO_SPACE_BEFORE = frozenset(",.;:!?)]}…")
 
+# How much of an unfinished line is examined to decide its kind (see partial()).
+_DECIDE_WITHIN = 64
+
 # Table states.
 _PENDING = "pending"  # one row held: it is a header if a separator row follows
 _HEADER = "header"  # inside a table with a header row
@@ -123,7 +126,10 @@ class Document:
         if self._fence is not None:
             return ""  # a code block is read or skipped as a whole
         if self._line is None:
-            block = markdown.classify(line, complete=False)
+            # A kind decided on a prefix is the kind of the whole line, so looking at a
+            # bounded prefix keeps each feed cheap; a line still undecided after that
+            # many characters (all spaces or dashes) simply waits for its newline.
+            block = markdown.classify(line[:_DECIDE_WITHIN], complete=False)
             if block is None or block.kind not in FLOWING:
                 return ""  # undecided, a table row, a fence or a rule: wait for the newline
             out = self._start(block)
