@@ -70,8 +70,7 @@ async def start_server(
         app.synthesize_fn = synthesize
         running = await app.startup()
         apps.append(app)
-        assert running.server.port is not None
-        return RunningServer(app, "127.0.0.1", running.server.port)
+        return RunningServer(app, "127.0.0.1", running.server.port or 0)
 
     yield start
     for app in apps:

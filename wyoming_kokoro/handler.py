@@ -76,8 +76,12 @@ class ConnectionHandler:
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
         peer: str,
+        finish_on_eof: bool = False,
     ) -> None:
+        """finish_on_eof: at the end of input, answer what was asked before closing
+        (stdio, where input ends by design); on sockets the end means the client left."""
         self._services = services
+        self._finish_on_eof = finish_on_eof
         self._config = services.config
         self._reader = reader
         self._writer = writer
@@ -111,6 +115,8 @@ class ConnectionHandler:
             while not self._closed:
                 event = await self._read_event()
                 if event is None:
+                    if self._finish_on_eof and self._deliveries:
+                        await asyncio.wait(set(self._deliveries))
                     break
                 await self._handle(event)
         except ProtocolError as err:

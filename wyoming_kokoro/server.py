@@ -17,7 +17,8 @@ from .handler import ConnectionHandler
 
 _LOGGER = logging.getLogger(__name__)
 
-HandlerFactory = Callable[[asyncio.StreamReader, asyncio.StreamWriter, str], ConnectionHandler]
+HandlerFactory = Callable[..., ConnectionHandler]
+"""(reader, writer, peer, finish_on_eof=False) -> ConnectionHandler"""
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,11 @@ class Server:
         handlers = list(self._handlers)
         results = await asyncio.gather(*(h.shutdown(grace) for h in handlers))
         if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=grace + 2)
+            await asyncio.wait(set(self._tasks), timeout=grace + 3)
+        # Whoever is still connected (a client that never closes) is closed now,
+        # or waiting for the listener to close would wait for them.
+        for handler in list(self._handlers):
+            await handler.close()
         if self._server is not None:
             await self._server.wait_closed()
         if self.uri.startswith("unix://"):
@@ -140,7 +145,7 @@ class Server:
             asyncio.streams.FlowControlMixin, os.fdopen(sys.stdout.fileno(), "wb", 0)
         )
         writer = asyncio.StreamWriter(transport, protocol, reader, loop)
-        handler = self._make_handler(reader, writer, "stdio")
+        handler = self._make_handler(reader, writer, "stdio", finish_on_eof=True)
         self._handlers.add(handler)
         try:
             await handler.run()
