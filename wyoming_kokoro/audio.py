@@ -88,15 +88,21 @@ def choose_format(fmt: Any, rate: Any, default_rate: int) -> OutputFormat:
     return OutputFormat(fmt, rate)
 
 
+def _clean(audio: np.ndarray) -> np.ndarray:
+    """Mono float32 within [-1, 1]. The model's output is not bounded, and a
+    diverging model gives NaN, which encoders reject: it becomes silence."""
+    flat = np.asarray(audio, dtype=np.float32).reshape(-1)
+    return np.clip(np.nan_to_num(flat, nan=0.0, posinf=1.0, neginf=-1.0), -1.0, 1.0)
+
+
 def float_to_pcm16(audio: np.ndarray) -> bytes:
-    """Clip (the model's output is not bounded) and convert to 16-bit PCM."""
-    clipped = np.clip(audio, -1.0, 1.0)
-    return (clipped * 32767.0).astype("<i2").tobytes()
+    """Clean and convert to 16-bit PCM."""
+    return (_clean(audio) * 32767.0).astype("<i2").tobytes()
 
 
 def _frame(audio: np.ndarray) -> av.AudioFrame:
     frame = av.AudioFrame.from_ndarray(
-        np.ascontiguousarray(np.clip(audio, -1.0, 1.0), dtype=np.float32)[None, :],
+        np.ascontiguousarray(_clean(audio))[None, :],
         format="flt", layout="mono",
     )
     frame.sample_rate = MODEL_RATE
@@ -142,6 +148,8 @@ class PcmOutput(AudioOutput):
         return self._resampler is not None
 
     def push(self, audio: np.ndarray) -> list[bytes]:
+        if audio.size == 0:
+            return []  # PyAV cannot make a frame of no samples
         if self._resampler is None:
             return self._split(float_to_pcm16(audio))
         return self._split(self._resample(_frame(audio)))
@@ -200,6 +208,8 @@ class EncodedOutput(AudioOutput):
         self._closed = False
 
     def push(self, audio: np.ndarray) -> list[bytes]:
+        if audio.size == 0:
+            return []  # PyAV cannot make a frame of no samples
         for packet in self._stream.encode(_frame(audio)):
             self._container.mux(packet)
         return self._sink.take()

@@ -20,7 +20,13 @@ from wyoming.tts import Synthesize, SynthesizeChunk, SynthesizeStart, Synthesize
 
 from .audio import create_output
 from .config import Config
-from .errors import BadRequestError, KokoroError, ShuttingDownError
+from .errors import (
+    BadRequestError,
+    KokoroError,
+    ShuttingDownError,
+    SynthesisError,
+    SynthesisTimeoutError,
+)
 from .request import parse_options, parse_text
 from .scheduler import Scheduler
 from .sentences import SentenceSplitter
@@ -175,8 +181,14 @@ class ConnectionHandler:
                 # A client receiving audio sends nothing meanwhile; only an
                 # idle connection times out. A cancelled readline keeps what
                 # it had read, so a slow header cannot reset the clock for long.
-                if self.state in (ConnectionState.SYNTHESIZING, ConnectionState.STREAMING):
+                if self.state is ConnectionState.SYNTHESIZING:
                     continue
+                if self.state is ConnectionState.STREAMING:
+                    # A stream whose text stopped coming can never end by itself;
+                    # it would hold this connection and a request slot forever.
+                    await self._fail(SynthesisTimeoutError(
+                        f"no text for {idle:.0f} s in an open stream (idle_timeout)"))
+                    return None
                 _LOGGER.info("Client %s idle for %.0f s (idle_timeout); closing", self.peer, idle)
                 return None
         if not line:
@@ -292,6 +304,12 @@ class ConnectionHandler:
             _LOGGER.info("Client %s left mid-stream (%s); its work is cancelled", self.peer,
                          type(err).__name__)
             self._abort()
+        except Exception as err:
+            # An encoder or resampler choking on the model's audio (NaN, an
+            # empty array): this request fails, and its client is told so
+            # instead of waiting for an audio-stop that never comes.
+            _LOGGER.exception("Client %s: audio output failed", self.peer)
+            await self._fail(SynthesisError(f"audio output failed: {type(err).__name__}"))
         finally:
             synthesis.cancel()
 

@@ -13,7 +13,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import count
 
@@ -131,6 +131,8 @@ class Scheduler:
         self._running: Job | None = None
         self._closing = False
         self._idle_pending = False
+        self._abandoned: Future[list[np.ndarray]] | None = None
+        """A sentence that timed out but still holds the model thread."""
         self.stats = SchedulerStats()
 
     @property
@@ -235,13 +237,21 @@ class Scheduler:
                 return job
         return None
 
+    def _thread_stuck(self) -> bool:
+        """True while a sentence that timed out still runs in the model thread.
+
+        on_idle must not be queued behind it: the worker would wait for the
+        stuck sentence and stop failing new requests with timeout.
+        """
+        return self._abandoned is not None and not self._abandoned.done()
+
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
             job = self._next_job()
             if job is None:
                 self._wakeup.clear()
-                if self._on_idle is not None and self._idle_pending:
+                if self._on_idle is not None and self._idle_pending and not self._thread_stuck():
                     self._idle_pending = False
                     await loop.run_in_executor(self._executor, self._on_idle)
                     continue  # work may have arrived meanwhile
@@ -252,9 +262,8 @@ class Scheduler:
             self._queued -= 1
             self._running = job
             started = time.perf_counter()
-            future = loop.run_in_executor(
-                self._executor, self._synthesize, sentence, job.voice, job.speed
-            )
+            work = self._executor.submit(self._synthesize, sentence, job.voice, job.speed)
+            future = asyncio.wrap_future(work)
             error: KokoroError | None = None
             audio: list[np.ndarray] = []
             try:
@@ -268,8 +277,19 @@ class Scheduler:
                 )
                 _LOGGER.error("Job %s: sentence timed out after %.1f s; moving on",
                               job.id, self._settings.sentence_timeout)
-                # The thread cannot be interrupted; its result is dropped when it ends.
-                future.add_done_callback(_log_late_failure)
+                if work.cancel():
+                    # It never started: the thread is stuck on an earlier sentence.
+                    # Running it later would only push newer requests past their
+                    # own timeouts.
+                    error = SynthesisTimeoutError(
+                        "the model is still busy with a sentence that timed out"
+                    )
+                else:
+                    # The thread cannot be interrupted; its result is dropped when it ends.
+                    self._abandoned = work
+                    future.add_done_callback(_log_late_failure)
+                    # Run on_idle once the thread is free again.
+                    future.add_done_callback(lambda _: self._wake())
             except KokoroError as err:
                 error = err
             except Exception as err:  # the model may raise anything; one request fails

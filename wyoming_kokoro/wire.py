@@ -51,6 +51,9 @@ def parse_header(line: bytes) -> dict[str, Any]:
         header = json.loads(line)
     except (UnicodeDecodeError, ValueError):
         raise ProtocolError("header line is not valid JSON") from None
+    except RecursionError:
+        # json recurses once per nesting level: [[[[... fits in any size limit.
+        raise ProtocolError("header line nests too deeply") from None
     if not isinstance(header, dict):
         raise ProtocolError(f"header must be a JSON object, got {type(header).__name__}")
     event_type = header.get("type")
@@ -88,6 +91,8 @@ async def read_body(
                 extra = json.loads(raw)
             except (UnicodeDecodeError, ValueError):
                 raise ProtocolError("event data is not valid JSON") from None
+            except RecursionError:
+                raise ProtocolError("event data nests too deeply") from None
             if not isinstance(extra, dict):
                 raise ProtocolError("event data must be a JSON object")
             data.update(extra)
