@@ -48,6 +48,14 @@ class SlowFake:
         return [np.zeros(2400, dtype=np.float32)]
 
 
+async def wait_until_idle(scheduler) -> None:
+    """Give cancellations a moment to reach the scheduler."""
+    for _ in range(50):
+        if scheduler.active_jobs == 0:
+            return
+        await asyncio.sleep(0.05)
+
+
 def long_text(n: int, tag: str = "Long") -> str:
     return " ".join(f"{tag} sentence number {i}." for i in range(n))
 
@@ -111,10 +119,7 @@ async def test_disconnect_cancels_queued_work(start_server):
         first = await asyncio.wait_for(client.read_event(), 10)
         assert first.type == "audio-start"
     scheduler = server.app.running.scheduler
-    for _ in range(50):
-        if scheduler.active_jobs == 0:
-            break
-        await asyncio.sleep(0.05)
+    await wait_until_idle(scheduler)
     assert scheduler.active_jobs == 0
     assert scheduler.queued_sentences == 0
     # The next client waits for at most the abandoned sentence that was running.
@@ -131,10 +136,7 @@ async def test_streaming_disconnect_cancels_work(start_server):
         await client.write_event(Event(type="synthesize-chunk", data={"text": long_text(20)}))
         await asyncio.wait_for(client.read_event(), 10)
     scheduler = server.app.running.scheduler
-    for _ in range(50):
-        if scheduler.active_jobs == 0:
-            break
-        await asyncio.sleep(0.05)
+    await wait_until_idle(scheduler)
     assert scheduler.active_jobs == 0
     assert scheduler.queued_sentences == 0
 
@@ -152,10 +154,7 @@ async def test_full_queue_answers_busy_at_once(start_server):
     for task in running:
         task.cancel()
     await asyncio.gather(*running, return_exceptions=True)
-    for _ in range(50):
-        if server.app.running.scheduler.active_jobs == 0:
-            break
-        await asyncio.sleep(0.05)
+    await wait_until_idle(server.app.running.scheduler)
     accepted = await synthesize(server, "Now it fits.")
     assert accepted.error is None
 
