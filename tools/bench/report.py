@@ -1,0 +1,773 @@
+"""Turn the measurements into BENCHMARKS.md, its chart, and the same tables on stdout.
+
+Every server figure is shown beside the direct baseline of the same rounds and
+as a ratio to it; absolute times on a shared machine drift, ratios much less.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .encoding import EncodingResults
+from .experiments import Experiment
+from .latency import LatencyResults
+from .load import DescribeResults, FairnessResults, LoadLevel
+from .measure import Stats, ratio
+from .memory import MemoryResults
+from .model import ModelChoice
+from .overhead import OverheadCase
+from .peer import PeerResult
+from .plan import Plan
+from .texts import LONG, SHORT, VOICE
+
+_LOGGER = logging.getLogger(__name__)
+
+CHART = "docs/bench-latency.png"
+MB = 2**20
+
+# The targets, in one place so the table and the checks agree.
+TTFA_RATIO = 1.05
+TTFA_SLACK = 0.020
+OWN_TIME = 0.020
+DESCRIBE_P99 = 0.050
+THROUGHPUT_RATIO = 0.95
+CONNECTIONS_MB = 50.0
+DRIFT_MB = 10.0
+ENCODER_SHARE = 0.05
+
+
+@dataclass
+class ServerInfo:
+    """How a server process was started, for the setup section."""
+
+    label: str
+    args: list[str]
+    startup_seconds: float
+
+
+@dataclass
+class BenchResults:
+    """Everything one run measured; a phase that did not run leaves None."""
+
+    quick: bool
+    device: str
+    plan: Plan
+    machine: dict[str, str]
+    model: ModelChoice
+    servers: list[ServerInfo] = field(default_factory=list)
+    latency: LatencyResults | None = None
+    overhead: list[OverheadCase] = field(default_factory=list)
+    experiments: list[Experiment] = field(default_factory=list)
+    describe: DescribeResults | None = None
+    fairness: FairnessResults | None = None
+    levels: list[LoadLevel] = field(default_factory=list)
+    memory: MemoryResults | None = None
+    encoding: EncodingResults | None = None
+    peer: PeerResult | None = None
+    default_threads: int = 0
+    """torch's default intra-op threads: what the main server runs with."""
+    phase_seconds: dict[str, float] = field(default_factory=dict)
+    phase_load: dict[str, str] = field(default_factory=dict)
+    """The 1-minute load average when each phase ended: how shared the cores were."""
+    phase_rss: dict[str, int] = field(default_factory=dict)
+    """The main server's RSS after each phase, on an idle server."""
+    phase_peak: dict[str, int] = field(default_factory=dict)
+    """The main server's peak RSS during each phase."""
+    load_end: str = ""
+    total_seconds: float = 0.0
+    started: dt.datetime = field(default_factory=lambda: dt.datetime.now().astimezone())
+
+
+@dataclass(frozen=True)
+class Target:
+    """One row of the targets table; met is None when it was not measured."""
+
+    metric: str
+    target: str
+    measured: str
+    met: bool | None
+
+
+# -- formatting ------------------------------------------------------------
+
+
+def ms(seconds: float | None) -> str:
+    """Seconds as milliseconds (or seconds once it is long), for tables."""
+    if seconds is None:
+        return "—"
+    if abs(seconds) >= 10:
+        return f"{seconds:.2f} s"
+    return f"{seconds * 1000:.0f} ms" if abs(seconds) >= 0.1 else f"{seconds * 1000:.1f} ms"
+
+
+def signed_ms(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    return ("+" if seconds >= 0 else "−") + ms(abs(seconds))
+
+
+def times(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None else f"{value:.{digits}f}×"
+
+
+def number(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def mb(value: float | None) -> str:
+    return "—" if value is None else f"{value / MB:.0f} MB"
+
+
+def signed_mb(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{'+' if value >= 0 else '−'}{abs(value) / MB:.1f} MB"
+
+
+def yes(met: bool | None) -> str:
+    return "—" if met is None else ("**yes**" if met else "**no**")
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A markdown table; numbers right-aligned."""
+    align = ["---"] + ["---:"] * (len(headers) - 1)
+    lines = ["| " + " | ".join(headers) + " |", "| " + " | ".join(align) + " |"]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def med(values: Sequence[float]) -> float | None:
+    stats = Stats.of(values)
+    return stats.median if stats else None
+
+
+def p95(values: Sequence[float]) -> float | None:
+    stats = Stats.of(values)
+    return stats.p95 if stats else None
+
+
+# -- targets ---------------------------------------------------------------
+
+
+def ttfa_met(paired_ratio: float | None, paired_difference: float | None) -> bool | None:
+    if paired_ratio is None or paired_difference is None:
+        return None
+    return paired_ratio <= TTFA_RATIO or paired_difference <= TTFA_SLACK
+
+
+def paired_difference(server: Sequence[float], direct: Sequence[float]) -> float | None:
+    """Median of server − direct over the pairs."""
+    return med([a - b for a, b in zip(server, direct, strict=True)])
+
+
+def _level(results: BenchResults, clients: int) -> LoadLevel | None:
+    return next((lvl for lvl in results.levels if lvl.run.clients == clients), None)
+
+
+def level_ratio(level: LoadLevel | None) -> float | None:
+    if level is None:
+        return None
+    return ratio(level.run.throughput, sum(level.direct_throughput) / len(level.direct_throughput))
+
+
+def fairness_check(fair: FairnessResults) -> tuple[float | None, float | None]:
+    """(p95 of the extra wait behind the long request, median of one sentence).
+
+    The extra wait of a round is its TTFA behind the long request minus its TTFA
+    alone, measured moments apart, so the machine's drift between rounds cancels.
+    """
+    extra = [b - s for s, b in zip(fair.solo, fair.behind, strict=True)]
+    return p95(extra), med(fair.sentence)
+
+
+def soak_growth(memory: MemoryResults) -> tuple[int, int, float] | None:
+    """(from request, to request, fitted RSS growth in bytes) over the soak's second half.
+
+    A least-squares line through the checkpoints, not the last minus the middle:
+    RSS read between batches wobbles by a few MB as allocator arenas grow and
+    shrink, and one reading must not decide the verdict.
+    """
+    points = memory.checkpoints
+    if len(points) < 2:
+        return None
+    half = points[(len(points) - 1) // 2:]
+    counts = np.array([p[0] for p in half], dtype=float)
+    rss = np.array([p[1] for p in half], dtype=float)
+    slope = float(np.polyfit(counts, rss, 1)[0]) if len(half) > 2 else \
+        float((rss[-1] - rss[0]) / max(1.0, counts[-1] - counts[0]))
+    return half[0][0], half[-1][0], slope * (counts[-1] - counts[0])
+
+
+def targets(results: BenchResults) -> list[Target]:
+    rows: list[Target] = []
+    latency = results.latency
+    for label, case in (latency.ttfa.items() if latency else []):
+        paired = case.paired_ratio
+        difference = paired_difference(case.server, case.direct)
+        measured = (f"{times(paired, 3)} ({signed_ms(difference)})"
+                    if paired is not None else "—")
+        rows.append(Target(f"TTFA server ÷ direct (paired median): {label.lower()}",
+                           f"≤ {TTFA_RATIO:.2f}× or ≤ +{TTFA_SLACK * 1000:.0f} ms",
+                           measured, ttfa_met(paired, difference)))
+    for case in (c for c in results.overhead if not c.once):
+        own = Stats.of(case.own)
+        rows.append(Target(f"Server's own time to first audio, instrumented: {case.label.lower()}",
+                           f"≤ {OWN_TIME * 1000:.0f} ms (p95)",
+                           f"{ms(own.p95)} p95, {ms(own.median)} median" if own else "—",
+                           None if own is None else own.p95 <= OWN_TIME))
+    if results.describe is not None:
+        busy = Stats.of(results.describe.busy)
+        met = None
+        if busy is not None:
+            met = (busy.p99 < DESCRIBE_P99 and results.describe.errors == 0
+                   and results.describe.busy_throughout)
+        rows.append(Target("describe p99 with the model fully busy",
+                           f"< {DESCRIBE_P99 * 1000:.0f} ms",
+                           ms(busy.p99) if busy else "—", met))
+    if results.fairness is not None:
+        extra, sentence = fairness_check(results.fairness)
+        met = extra <= sentence if extra is not None and sentence is not None else None
+        rows.append(Target("Short request behind a 20-sentence one: extra wait (p95)",
+                           "≤ one sentence (TTFA ≤ alone + one sentence)",
+                           f"{signed_ms(extra)} (one sentence: {ms(sentence)})", met))
+    level = _level(results, 8)
+    if level is not None or results.levels:
+        r = level_ratio(level)
+        rows.append(Target("Throughput with 8 clients ÷ serial direct",
+                           f"≥ {THROUGHPUT_RATIO:.2f}×", times(r),
+                           None if r is None else r >= THROUGHPUT_RATIO))
+    memory = results.memory
+    if memory is not None and memory.connections:
+        growth = memory.with_connections - memory.before_connections
+        rows.append(Target(f"RSS with {memory.connections} open idle connections",
+                           f"≤ +{CONNECTIONS_MB:.0f} MB over idle", signed_mb(growth),
+                           growth <= CONNECTIONS_MB * MB))
+    if memory is not None and (soak := soak_growth(memory)) is not None:
+        first, last, growth = soak
+        rows.append(Target(f"Memory drift over {last} requests",
+                           f"≤ +{DRIFT_MB:.0f} MB over the soak's second half (fitted)",
+                           f"{signed_mb(growth)} (requests {first}→{last})",
+                           growth <= DRIFT_MB * MB))
+    if results.encoding is not None:
+        shares = {name: f.encoder_cpu / results.encoding.synthesis_seconds
+                  for name, f in results.encoding.formats.items()}
+        worst = max(shares, key=lambda name: shares[name])
+        rows.append(Target("Encoder CPU ÷ synthesis time (worst format)",
+                           f"< {ENCODER_SHARE:.0%}", f"{shares[worst]:.2%} ({worst})",
+                           shares[worst] < ENCODER_SHARE))
+    return rows
+
+
+# -- sections ----------------------------------------------------------------
+
+
+def _header(results: BenchResults) -> str:
+    kind = "`script/bench --quick` (minimal sizes: a smoke run, not a measurement)" \
+        if results.quick else "`script/bench`"
+    return "\n".join([
+        "# Benchmarks",
+        "",
+        f"Measured by {kind} on {results.started:%Y-%m-%d %H:%M %Z}; the run took "
+        f"{results.total_seconds / 60:.1f} min. Rerun it to refresh this file.",
+        "",
+        "The question: does the server add anything to the model's own time, and does it stay",
+        "responsive and fair under load? Every server figure is set against kokoro called",
+        "in-process on the same model and text (the *direct* baseline) in the same rounds,",
+        "and shown as a ratio, because this machine is shared and absolute times drift.",
+    ])
+
+
+def _machine(results: BenchResults) -> str:
+    rows = [[key, value] for key, value in results.machine.items()]
+    rows.append(["Load average at the end (1 min)", results.load_end or "—"])
+    return "## Machine\n\n" + table(["", ""], rows)
+
+
+def _setup(results: BenchResults) -> str:
+    plan = results.plan
+    real = results.model.kind == "real"
+    lines = [
+        "## Setup",
+        "",
+        f"- **Model**: {results.model.description}."
+        + ("" if real else " No real weights were found (`--model-dir`, or the HF cache under "
+           "`~/.local/share/wyoming-kokoro/hub`), so compute per sentence is the real "
+           "architecture's but the audio is noise."),
+        f"- **Voice and language**: `{VOICE}`, Spanish (espeak G2P, offline).",
+        f"- **Short reply**: “{SHORT}”",
+        f"- **Long answer**: “{LONG}”",
+        f"- **Rounds**: {plan.rounds} rounds of server/direct pairs for time to first audio "
+        f"({plan.long_full_rounds} with the long answer run to the end for its RTF, "
+        f"{plan.naive_long_rounds} with the naive call on it), {plan.overhead_rounds} of the "
+        f"instrumented server, {plan.experiment_rounds} per experiment, "
+        f"{plan.fairness_rounds} for fairness, {plan.encoding_rounds} per format; load levels "
+        + ", ".join(f"{c}×{n}" for c, n in plan.concurrency) + " (clients × requests each); "
+        f"describe probed for {plan.describe_seconds:.0f} s; a {plan.soak_total}-request soak.",
+        "- **Servers** (subprocesses, real Wyoming clients over TCP on 127.0.0.1):",
+    ]
+    for server in results.servers:
+        lines.append(f"  - {server.label}: `python -m wyoming_kokoro {' '.join(server.args)}` "
+                     f"(ready after {server.startup_seconds:.1f} s)")
+    lines += [
+        "- **Method**: every client clock starts before the TCP connect. *Direct* is what the "
+        "server's engine does for one sentence, in-process: G2P, then "
+        "`KPipeline.infer(model, phonemes, pack, speed)`; its time to first audio is the first "
+        "sentence's. *Naive* is the plain `KPipeline(...)(text, voice=pack)` call, which splits "
+        "only at newlines. Nothing is timed until the server's CPU use shows it idle (a client "
+        "that leaves early leaves a sentence running). Server and direct rounds alternate and "
+        "swap order each round.",
+    ]
+    return "\n".join(lines)
+
+
+def _targets(results: BenchResults) -> str:
+    rows = [[t.metric, t.target, t.measured, yes(t.met)] for t in targets(results)]
+    return "## Targets\n\n" + table(["metric", "target", "measured", "met?"], rows)
+
+
+def _ttfa(latency: LatencyResults | None) -> str:
+    if latency is None:
+        return "## Time to first audio\n\nNot measured in this run."
+    rows = []
+    for label, case in latency.ttfa.items():
+        server, direct = Stats.of(case.server), Stats.of(case.direct)
+        s_med = server.median if server else None
+        d_med = direct.median if direct else None
+        rows.append([
+            label, str(len(case.server)), ms(s_med), ms(server.p95 if server else None),
+            ms(d_med), ms(direct.p95 if direct else None), times(ratio(s_med, d_med), 3),
+            times(case.paired_ratio, 3), signed_ms(paired_difference(case.server, case.direct)),
+            ms(med(case.naive)),
+        ])
+    control = Stats.of(latency.control)
+    if control is not None:
+        spread = max(abs(control.max - 1), abs(control.min - 1))
+        rows.append([
+            "*Control: direct ÷ direct* (the same sentence twice in a round)",
+            str(control.n), "—", "—", "—", "—", "—", times(control.median, 3), "—", "—",
+        ])
+        noise = (f" The control row is an A/A test: the same sentence run twice in-process in a "
+                 f"round differed by up to {spread:.0%}. That is the noise floor of this machine "
+                 "during this run; a paired ratio within it says the server adds nothing "
+                 "measurable, and the instrumented figures below put a number on what it adds.")
+    else:
+        noise = ""
+    return "\n".join([
+        "## Time to first audio",
+        "",
+        "Each server request is paired with the direct run of the same first sentence, right "
+        "before or after it. *Paired* is the median over the pairs of server ÷ direct (and of "
+        "server − direct): drift between pairs cancels, which makes it the figure the target "
+        "uses. Direct: the first sentence in-process (the same for streaming and "
+        "non-streaming: the text is all there). Naive: the plain pipeline call, whose first "
+        "audio waits for the whole text." + noise,
+        "",
+        table(["request", "pairs", "server median", "server p95", "direct median",
+               "direct p95", "medians ÷", "paired ÷", "paired −", "naive median"], rows),
+    ])
+
+
+def _overhead(cases: list[OverheadCase]) -> str:
+    title = "## Where the server's time goes"
+    if not cases:
+        return f"{title}\n\nNot measured in this run."
+    rows = []
+    for case in cases:
+        ttfa, model = Stats.of(case.ttfa), Stats.of(case.model)
+        before, after, own = Stats.of(case.before), Stats.of(case.after), Stats.of(case.own)
+        rows.append([
+            case.label, str(len(case.ttfa)), ms(ttfa.median if ttfa else None),
+            ms(model.median if model else None), ms(before.median if before else None),
+            ms(after.median if after else None), ms(own.median if own else None),
+            ms(own.p95 if own else None),
+        ])
+    return "\n".join([
+        title,
+        "",
+        "The same server, in this process, with a timer around the engine's synthesize call. "
+        "*Before*: from the client's connect to the model starting (parse, normalise, split, "
+        "queue, hand to the model thread). *After*: from the model returning to the first "
+        "audio-chunk read by the client (PCM conversion, events, socket). Their sum is the "
+        "server's own share of the time to first audio; the model's run drops out, and so "
+        "does most of the noise. Requests are 0.5 s apart, as a voice assistant sends them. "
+        "The first row is the first request after start-up: the warm-up runs the model but not "
+        "the text and delivery path, which pay for their first use there.",
+        "",
+        table(["request", "n", "TTFA median", "model (first sentence)", "before the model",
+               "after the model", "server's own median", "server's own p95"], rows),
+    ])
+
+
+def _rtf(latency: LatencyResults | None) -> str:
+    if latency is None:
+        return "## Real-time factor\n\nNot measured in this run."
+    rows = []
+    for case in latency.rtf.values():
+        server, direct = med(case.server), med(case.direct)
+        cpu_s, cpu_d = med(case.server_cpu), med(case.direct_cpu)
+        rows.append([
+            case.label, number(server), number(direct), times(ratio(server, direct), 3),
+            number(cpu_s), number(cpu_d), times(ratio(cpu_s, cpu_d), 3),
+            times(ratio(med(case.server_audio), med(case.direct_audio)), 3),
+            number(med(case.naive)),
+        ])
+    return "\n".join([
+        "## Real-time factor",
+        "",
+        "Compute seconds per second of audio (lower is better), medians. Server: connect to "
+        "audio-stop; CPU: the server process's CPU seconds (all threads), steadier than wall "
+        "time when other work shares the cores. The audio-length ratio checks both sides "
+        "spoke the same thing.",
+        "",
+        table(["text", "server RTF", "direct RTF", "server ÷ direct", "server CPU/audio",
+               "direct CPU/audio", "CPU server ÷ direct", "audio length server ÷ direct",
+               "naive RTF"], rows),
+    ])
+
+
+def _load(results: BenchResults) -> str:
+    if not results.levels:
+        return "## Latency and throughput under load\n\nNot measured in this run."
+    rows = []
+    for level in results.levels:
+        ttfa = Stats.of(level.ttfa)
+        direct = sum(level.direct_throughput) / len(level.direct_throughput)
+        audio = level.run.audio_seconds
+        rows.append([
+            str(level.run.clients), str(len(level.run.exchanges)),
+            ms(ttfa.median if ttfa else None), ms(ttfa.p95 if ttfa else None),
+            number(level.run.throughput), number(direct), times(level_ratio(level), 3),
+            number(level.server_cpu / audio if audio else None), str(level.errors),
+        ])
+    return "\n".join([
+        "## Latency and throughput under load",
+        "",
+        "Closed loop: each client sends the short reply, waits for audio-stop, and sends the "
+        "next. Throughput is seconds of audio per wall second; the direct serial figure is "
+        "measured just before and after each level (mean of the two). With round-robin "
+        "scheduling, time to first audio grows with the number of clients ahead in the queue, "
+        "while throughput stays at the model's.",
+        "",
+        f"![Time to first audio against concurrent clients]({CHART})",
+        "",
+        table(["clients", "requests", "TTFA median", "TTFA p95", "throughput (audio s/s)",
+               "direct serial", "server ÷ direct", "server CPU/audio", "errors"], rows),
+    ])
+
+
+def _describe(describe: DescribeResults | None) -> str:
+    if describe is None:
+        return "## describe under load\n\nNot measured in this run."
+    rows = []
+    for label, values in (("idle", describe.idle), (
+            f"model busy ({describe.long_requests} long requests in flight)", describe.busy)):
+        stats = Stats.of(values)
+        rows.append([label, str(len(values)), ms(stats.median if stats else None),
+                     ms(stats.p95 if stats else None), ms(stats.p99 if stats else None),
+                     ms(stats.max if stats else None)])
+    note = ("Every long request was still running when probing ended."
+            if describe.busy_throughout else
+            "**A long request ended before probing did: the load was not full throughout.**")
+    return "\n".join([
+        "## describe under load",
+        "",
+        "A new connection every ~20 ms sends describe and waits for info (connect included), "
+        f"while 20-sentence requests keep the model busy. {note} Errors: {describe.errors}.",
+        "",
+        table(["condition", "probes", "p50", "p95", "p99", "max"], rows),
+    ])
+
+
+def _fairness(fair: FairnessResults | None) -> str:
+    if fair is None:
+        return "## Fairness\n\nNot measured in this run."
+    rows = []
+    for index, (solo, behind, sentence) in enumerate(
+            zip(fair.solo, fair.behind, fair.sentence, strict=False), start=1):
+        rows.append([str(index), ms(solo), ms(behind), signed_ms(behind - solo), ms(sentence),
+                     yes(behind - solo <= sentence)])
+    extra, sentence = fairness_check(fair)
+    return "\n".join([
+        "## Fairness",
+        "",
+        "The short reply alone, then sent at a random point while a 20-sentence request is "
+        "running (after its first audio). Round-robin should make it wait at most for the "
+        "sentence that is running: the extra wait (behind minus alone, measured moments apart) "
+        "should stay within one sentence (that sentence's direct time, measured in the same "
+        "round).",
+        "",
+        table(["round", "alone", "behind the long request", "extra wait", "one sentence",
+               "within one sentence?"], rows),
+        "",
+        f"Extra wait p95: {signed_ms(extra)}; one sentence (median): {ms(sentence)}.",
+    ])
+
+
+def _memory(memory: MemoryResults | None) -> str:
+    if memory is None:
+        return "## Memory\n\nNot measured in this run."
+    idle = memory.idle
+    rows = [
+        ["idle (after start-up and warm-up)", mb(idle), "—"],
+        ["peak while loading the model", mb(memory.startup_peak),
+         signed_mb(memory.startup_peak - idle)],
+        ["peak while serving (whole run)", mb(memory.serving_peak),
+         signed_mb(memory.serving_peak - idle)],
+    ]
+    if memory.checkpoints:
+        count, rss = memory.checkpoints[-1]
+        rows.append([f"after {count} requests", mb(rss), signed_mb(rss - idle)])
+    if memory.connections:
+        rows += [
+            ["idle, just before opening connections", mb(memory.before_connections),
+             signed_mb(memory.before_connections - idle)],
+            [f"with {memory.connections} open idle connections", mb(memory.with_connections),
+             signed_mb(memory.with_connections - memory.before_connections) + " vs just before"],
+            ["after closing them", mb(memory.after_connections),
+             signed_mb(memory.after_connections - memory.before_connections) + " vs just before"],
+        ]
+    soak_rows = [[str(count), mb(rss), signed_mb(rss - memory.checkpoints[0][1])]
+                 for count, rss in memory.checkpoints]
+    return "\n".join([
+        "## Memory",
+        "",
+        "Resident memory (RSS) of the server process. The soak sends the shortest text with "
+        "every format, streaming and not, 4 clients at a time, and reads RSS on an idle server "
+        f"between batches. Soak errors: {memory.soak_errors}.",
+        "",
+        table(["when", "RSS", "vs idle"], rows),
+        "",
+        table(["requests answered", "RSS", "vs soak start"], soak_rows),
+    ])
+
+
+def _encoding(encoding: EncodingResults | None) -> str:
+    if encoding is None:
+        return "## Encoding overhead\n\nNot measured in this run."
+    pcm = encoding.formats.get("pcm")
+    pcm_total = med(pcm.total) if pcm else None
+    pcm_ttfa = med(pcm.ttfa) if pcm else None
+    rows = []
+    for name, result in encoding.formats.items():
+        total, ttfa = med(result.total), med(result.ttfa)
+        share = result.encoder_cpu / encoding.synthesis_seconds
+        speed = encoding.audio_seconds / result.encoder_cpu if result.encoder_cpu else None
+        rows.append([
+            name, str(result.rate), ms(ttfa), ms(total),
+            "—" if name == "pcm" or total is None or pcm_total is None
+            else signed_ms(total - pcm_total),
+            "—" if name == "pcm" or ttfa is None or pcm_ttfa is None
+            else signed_ms(ttfa - pcm_ttfa),
+            ms(result.encoder_cpu), f"{share:.2%}",
+            "—" if speed is None else f"{speed:.0f}×",
+        ])
+    return "\n".join([
+        "## Encoding overhead",
+        "",
+        "Server: the short reply in each format, medians (`kokoro.format`). Encoder: the "
+        f"server's own output classes on the long answer's real audio ({encoding.audio_seconds:.1f}"
+        f" s, synthesised in {encoding.synthesis_seconds:.1f} s), least CPU time of 3 runs. "
+        "PCM at 24 kHz is a clip and an int16 conversion; opus resamples to 48 kHz. Wall-time "
+        "differences smaller than the round-to-round spread (see the p95 columns above) are "
+        "noise; the CPU share is the precise figure.",
+        "",
+        table(["format", "rate", "server TTFA", "server total", "total − pcm", "TTFA − pcm",
+               "encoder CPU", "CPU ÷ synthesis", "encoder speed (× real time)"], rows),
+    ])
+
+
+def _verdict_first_clause(experiment: Experiment) -> str:
+    on, off = experiment.variants
+    ttfa_on, ttfa_off = med(on.ttfa), med(off.ttfa)
+    total_on, total_off = med(on.total), med(off.total)
+    if None in (ttfa_on, ttfa_off, total_on, total_off):
+        return "Not enough samples for a verdict."
+    assert ttfa_on is not None and ttfa_off is not None
+    assert total_on is not None and total_off is not None
+    gain = 1 - ttfa_on / ttfa_off
+    cost = total_on / total_off - 1
+    if gain >= 0.10 and cost <= 0.10:
+        return (f"The numbers support `fast_first_clause: true` as the default: first audio "
+                f"{gain:.0%} sooner, total time {cost:+.0%}.")
+    if gain >= 0.10:
+        return (f"First audio comes {gain:.0%} sooner, but the whole sentence takes {cost:+.0%}: "
+                "keep it on for voice replies, where first audio matters most; the numbers "
+                "support the default only for that.")
+    return (f"The numbers do not support the first-clause cut here (first audio {gain:+.0%} "
+            "sooner): consider `fast_first_clause: false` as the default.")
+
+
+def _verdict_threads(experiment: Experiment, default_threads: int) -> str:
+    default, one = experiment.variants
+    ttfa_default, ttfa_one = med(default.ttfa), med(one.ttfa)
+    cpu_default, cpu_one = med(default.cpu_per_audio), med(one.cpu_per_audio)
+    if ttfa_default is None or ttfa_one is None:
+        return "Not enough samples for a verdict."
+    gain = 1 - ttfa_default / ttfa_one
+    cpu = (f" One thread uses {cpu_one:.2f} CPU-s per audio second against "
+           f"{cpu_default:.2f}." if cpu_default is not None and cpu_one is not None else "")
+    if gain >= 0.05:
+        return (f"The numbers support leaving `threads: 0` (torch's default, {default_threads} "
+                f"here) as the default: first audio {gain:.0%} sooner than with one thread.{cpu} "
+                "`--threads 1` remains the choice for sharing the cores with other work.")
+    return (f"One thread is as fast here (default {gain:+.0%}).{cpu} The numbers would support "
+            "`threads: 1` as the default on this machine.")
+
+
+def _experiments(results: BenchResults) -> str:
+    if not results.experiments:
+        return "## Time to first audio experiments\n\nNot measured in this run."
+    parts = ["## Time to first audio experiments", "",
+             "Each setting in its own server process; rounds alternate the order. "
+             "Keep only what the numbers support."]
+    for experiment in results.experiments:
+        rows = []
+        for variant in experiment.variants:
+            rows.append([variant.label, str(len(variant.ttfa)), ms(med(variant.ttfa)),
+                         ms(p95(variant.ttfa)), ms(med(variant.total)), number(med(variant.rtf)),
+                         number(med(variant.cpu_per_audio))])
+        if experiment.setting.startswith("synthesis"):
+            verdict = _verdict_first_clause(experiment)
+        else:
+            verdict = _verdict_threads(experiment, results.default_threads)
+        parts += [
+            "", f"### {experiment.title} (`{experiment.setting}`)", "",
+            f"Text: “{experiment.text}”", "",
+            table(["setting", "n", "TTFA median", "TTFA p95", "total median", "RTF",
+                   "CPU/audio"], rows),
+            "", verdict,
+        ]
+    return "\n".join(parts)
+
+
+def _peer(peer: PeerResult | None) -> str:
+    if peer is None:
+        return "## Peer check: wyoming-bench\n\nNot run."
+    if peer.returncode == 0:
+        status = f"It ran in {peer.seconds:.0f} s; its output, verbatim:"
+    else:
+        code = "could not run" if peer.returncode is None else f"exited with {peer.returncode}"
+        status = f"**It failed** ({code}); its output and error, verbatim:"
+    return "\n".join([
+        "## Peer check: wyoming-bench",
+        "",
+        "An independent benchmark (PyPI `wyoming-bench`) against the main server, with our "
+        "voice and our texts (the short reply, and two sentences of the long answer):",
+        "",
+        f"```\n{peer.command}\n```",
+        "",
+        status,
+        "",
+        f"```\n{peer.output or '(no output)'}\n```",
+    ])
+
+
+def _gpu(results: BenchResults) -> str:
+    if results.device == "cuda" and results.latency is not None:
+        case = results.latency.ttfa.get(next(iter(results.latency.ttfa)))
+        rtf = results.latency.rtf.get("long")
+        busy = Stats.of(results.describe.busy) if results.describe else None
+        gpu = results.machine.get("CUDA GPU", "?")
+        rows = [[gpu, ms(med(case.server) if case else None),
+                 number(med(rtf.server) if rtf else None), ms(busy.p99 if busy else None)]]
+        text = f"Measured on {gpu} with `--device cuda`."
+    else:
+        present = results.machine.get("CUDA GPU", "none")
+        text = ("No CUDA device was available on this machine for this run, so every figure "
+                "above is CPU-only." if present == "none" else
+                f"A CUDA device ({present}) is present, but this run used `--device "
+                f"{results.device}`.")
+        text += (" To fill this table, run `script/bench --device cuda` on a machine with a GPU "
+                 "(the server and the direct baseline then both use it).")
+        rows = [["(GPU name)", "—", "—", "—"]]
+    return "\n".join([
+        "## GPU", "", text, "",
+        table(["GPU", "TTFA short reply (server median)", "RTF long answer (server)",
+               "describe p99 under load"], rows),
+    ])
+
+
+def _run(results: BenchResults) -> str:
+    rows = [[phase, f"{seconds:.0f} s", results.phase_load.get(phase, "—"),
+             mb(results.phase_rss.get(phase)), mb(results.phase_peak.get(phase))]
+            for phase, seconds in results.phase_seconds.items()]
+    rows.append(["total", f"{results.total_seconds:.0f} s", results.load_end or "—", "—", "—"])
+    return "\n".join([
+        "## Run", "",
+        "The load average counts runnable processes on the 2 cores, this run's included "
+        "(a busy server and its client make about 2-3): well above that, other work was "
+        "competing for the cores.", "",
+        table(["phase", "wall time", "load average (1 min) at its end",
+               "main server RSS after it", "main server peak RSS in it"], rows),
+    ])
+
+
+def render(results: BenchResults) -> str:
+    """The whole BENCHMARKS.md."""
+    sections = [
+        _header(results), _machine(results), _setup(results), _targets(results),
+        _ttfa(results.latency), _overhead(results.overhead), _rtf(results.latency),
+        _load(results),
+        _describe(results.describe), _fairness(results.fairness), _memory(results.memory),
+        _encoding(results.encoding), _experiments(results), _peer(results.peer),
+        _gpu(results), _run(results),
+    ]
+    return "\n\n".join(sections) + "\n"
+
+
+def chart(results: BenchResults, path: Path) -> None:
+    """TTFA median and p95 against concurrent clients, with the direct time for scale."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    levels = [lvl for lvl in results.levels if Stats.of(lvl.ttfa) is not None]
+    fig, ax = plt.subplots(figsize=(7.0, 4.2), dpi=120)
+    if levels:
+        clients = [lvl.run.clients for lvl in levels]
+        stats = [Stats.of(lvl.ttfa) for lvl in levels]
+        ax.plot(clients, [s.median for s in stats if s], marker="o", label="server, median")
+        ax.plot(clients, [s.p95 for s in stats if s], marker="s", linestyle="--",
+                label="server, p95")
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(clients, [str(c) for c in clients])
+    direct = None
+    if results.latency is not None:
+        direct = med(next(iter(results.latency.ttfa.values())).direct)
+    if direct is not None:
+        ax.axhline(direct, color="grey", linestyle=":", label="direct in-process, one request")
+        if levels:
+            # Round-robin's bound: a client that arrives with n-1 others ahead
+            # waits for their first sentences and then its own.
+            xs = [lvl.run.clients for lvl in levels]
+            ax.plot(xs, [direct * x for x in xs], color="grey", linestyle="-.", linewidth=1,
+                    label="clients × direct (every client ahead served first)")
+    ax.set_xlabel("concurrent clients (closed loop, short reply)")
+    ax.set_ylabel("time to first audio (s)")
+    ax.set_ylim(bottom=0)
+    ax.set_title("wyoming-kokoro: time to first audio under load")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def write(results: BenchResults, out_dir: Path) -> Path:
+    """Write BENCHMARKS.md and the chart under out_dir, print the tables, return the md path."""
+    markdown = render(results)
+    chart(results, out_dir / CHART)
+    path = out_dir / "BENCHMARKS.md"
+    path.write_text(markdown, encoding="utf-8")
+    print(markdown)
+    _LOGGER.info("Wrote %s and %s", path, out_dir / CHART)
+    return path
+
