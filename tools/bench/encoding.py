@@ -32,6 +32,9 @@ class FormatResult:
     rate: int = 0
     ttfa: list[float] = field(default_factory=list)
     total: list[float] = field(default_factory=list)
+    extra_ttfa: list[float] = field(default_factory=list)
+    """This format's TTFA minus that of a PCM request run right next to it."""
+    extra_total: list[float] = field(default_factory=list)
     encoder_cpu: float = 0.0
 
 
@@ -44,17 +47,34 @@ class EncodingResults:
     """Direct synthesis time of that audio: the encoder's share is against this."""
 
 
+async def _timed(ctx: Context, fmt: str) -> tuple[float, float] | None:
+    await ctx.quiet()
+    exchange = await request(ctx.main, SHORT, fmt=fmt)
+    if exchange.ok and exchange.total is not None and exchange.ttfa is not None:
+        return exchange.ttfa, exchange.total
+    return None
+
+
 async def _server_times(ctx: Context, formats: dict[str, FormatResult]) -> None:
-    names = list(FORMATS)
+    """Each format paired with a PCM request right before or after it (the order
+    alternates): a difference between two requests seconds apart survives the
+    machine's drift, which a difference of medians over minutes does not."""
+    pcm = formats["pcm"]
     for index in range(ctx.plan.encoding_rounds):
-        # Rotate so no format always runs first after the previous phase.
-        order = names[index % len(names):] + names[:index % len(names)]
-        for name in order:
-            await ctx.quiet()
-            exchange = await request(ctx.main, SHORT, fmt=name)
-            if exchange.ok and exchange.total is not None and exchange.ttfa is not None:
-                formats[name].ttfa.append(exchange.ttfa)
-                formats[name].total.append(exchange.total)
+        for position, name in enumerate(FORMATS[1:]):
+            pcm_first = (index + position) % 2 == 0
+            first = await _timed(ctx, "pcm" if pcm_first else name)
+            second = await _timed(ctx, name if pcm_first else "pcm")
+            if first is None or second is None:
+                continue
+            plain, encoded = (first, second) if pcm_first else (second, first)
+            result = formats[name]
+            result.ttfa.append(encoded[0])
+            result.total.append(encoded[1])
+            pcm.ttfa.append(plain[0])
+            pcm.total.append(plain[1])
+            result.extra_ttfa.append(encoded[0] - plain[0])
+            result.extra_total.append(encoded[1] - plain[1])
 
 
 def _encoder_cpu(name: str, audio: list[np.ndarray]) -> tuple[float, int]:

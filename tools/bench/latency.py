@@ -123,7 +123,7 @@ def _add_rtf(case: RtfCase, exchange: Exchange, cpu: float, timed: list[Timed]) 
     case.direct_audio.append(audio)
 
 
-async def _round(ctx: Context, index: int, results: LatencyResults) -> None:
+async def _round(ctx: Context, index: int, results: LatencyResults, with_long: bool) -> None:
     first = index % 2 == 0
     plan = ctx.plan
     ttfa, rtf = results.ttfa, results.rtf
@@ -136,6 +136,8 @@ async def _round(ctx: Context, index: int, results: LatencyResults) -> None:
                                        lambda: _direct(ctx, (SHORT,)))
     _add_ttfa(ttfa[SHORT_ST], exchange, timed)
     results.control.append(timed[0].seconds / short_first)
+    if not with_long:
+        return
     if index < plan.long_full_rounds:
         (exchange, cpu), timed = await _pair(first, lambda: _served(ctx, LONG),
                                              lambda: _direct(ctx, LONG_SENTENCES))
@@ -167,13 +169,15 @@ async def _round(ctx: Context, index: int, results: LatencyResults) -> None:
 
 
 async def run(ctx: Context) -> LatencyResults:
-    """plan.rounds rounds of four server/direct pairs (and the naive call)."""
+    """plan.rounds rounds of four server/direct pairs and the naive call, then
+    plan.short_extra_rounds rounds of the two short-reply pairs."""
     results = LatencyResults({label: TtfaCase(label) for label in CASES},
                              {"short": RtfCase("Short reply"), "long": RtfCase("Long answer")})
-    for index in range(ctx.plan.rounds):
-        await _round(ctx, index, results)
+    total = ctx.plan.rounds + ctx.plan.short_extra_rounds
+    for index in range(total):
+        await _round(ctx, index, results, with_long=index < ctx.plan.rounds)
         case = results.ttfa[SHORT_NS]
         _LOGGER.info("Latency round %d/%d: short reply server %.2f s, direct %.2f s",
-                     index + 1, ctx.plan.rounds, case.server[-1] if case.server else -1,
+                     index + 1, total, case.server[-1] if case.server else -1,
                      case.direct[-1] if case.direct else -1)
     return results

@@ -39,7 +39,9 @@ def run(server: ServerProcess, rounds: int, texts: int) -> PeerResult:
     executable = Path(sys.executable).with_name("wyoming-bench")
     args = [
         str(executable), "tts", f"{server.host}:{server.port}",
-        "--rounds", str(rounds), "--warmup", "1", "--timeout", "300",
+        # --no-unique: its nonce guards against a synthesis cache, which this server
+        # does not have; appended, it is spoken as one more sentence of letters.
+        "--rounds", str(rounds), "--warmup", "1", "--timeout", "300", "--no-unique",
         "--config", json.dumps({"voice": VOICE}),
         "--texts", *chosen,
     ]

@@ -16,6 +16,9 @@ class Plan:
 
     rounds: int
     """Interleaved server/direct rounds of the time-to-first-audio cases."""
+    short_extra_rounds: int
+    """More rounds of the short-reply pairs alone: they are cheap, and the noise of
+    a shared machine needs samples."""
     long_full_rounds: int
     """Of those, rounds whose long answer runs to the end (for its RTF); the
     others leave at first audio, saving four sentences of compute."""
@@ -47,6 +50,7 @@ class Plan:
 
 FULL = Plan(
     rounds=4,
+    short_extra_rounds=3,
     long_full_rounds=2,
     naive_long_rounds=1,
     experiment_rounds=3,
@@ -56,17 +60,18 @@ FULL = Plan(
     describe_interval=0.02,
     describe_load_requests=4,
     concurrency=((1, 2), (2, 2), (4, 1), (8, 1)),
-    encoding_rounds=1,
+    encoding_rounds=2,
     soak_total=200,
     soak_min=100,
     soak_clients=4,
     idle_connections=32,
-    peer_rounds=1,
-    peer_texts=2,
+    peer_rounds=2,
+    peer_texts=1,
 )
 
 QUICK = Plan(
     rounds=1,
+    short_extra_rounds=0,
     long_full_rounds=1,
     naive_long_rounds=0,
     experiment_rounds=1,
