@@ -229,7 +229,7 @@ async def test_many_clients_mixing_every_format_never_crash(model_dir):
 
 
 @pytest.mark.slow
-async def test_memory_stays_flat_over_200_encoded_requests(model_dir):
+async def test_memory_stays_flat_over_encoded_requests(model_dir):
     proc, port = _start_subprocess_server(model_dir)
     try:
         process = psutil.Process(proc.pid)
@@ -243,17 +243,21 @@ async def test_memory_stays_flat_over_200_encoded_requests(model_dir):
         # within the first ~100 encoded requests.
         await batch(96)
         # Measured idle: the server trims freed memory once its queue is empty.
+        samples = []
+        for _ in range(3):
+            await asyncio.sleep(1)
+            samples.append(process.memory_info().rss)
+            await batch(96)
         await asyncio.sleep(1)
-        before = process.memory_info().rss
-        await batch(200)
-        await asyncio.sleep(1)
-        after = process.memory_info().rss
+        samples.append(process.memory_info().rss)
     finally:
         _stop(proc)
-    growth_mb = (after - before) / 2**20
-    print(f"RSS before {before / 2**20:.1f} MB, after 200 encoded requests "
-          f"{after / 2**20:.1f} MB, growth {growth_mb:.1f} MB")
-    assert growth_mb < 10, growth_mb
+    growth_mb = [(b - a) / 2**20 for a, b in zip(samples, samples[1:])]
+    print("RSS growth per 96 encoded requests (MB):", ", ".join(f"{g:.1f}" for g in growth_mb))
+    # A leak grows every window by the same amount; an allocator arena that
+    # settles late grows one window and then stays. So at least one of the last
+    # two windows must stay flat (5 MB per 96 requests is about 50 kB each).
+    assert min(growth_mb[1:]) < 5, growth_mb
 
 
 async def synthesize_rss_client(port: int, fmt: str) -> None:
