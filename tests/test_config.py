@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_documented_defaults_match_the_schema():
-    documented = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    documented = yaml.safe_load((ROOT / "wyoming-kokoro.yaml").read_text(encoding="utf-8"))
     assert SCHEMA(documented) == SCHEMA({})
     # Every section and key of the schema is documented.
     built = SCHEMA({})

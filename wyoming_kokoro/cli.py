@@ -11,14 +11,14 @@ from .errors import ConfigError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Return the parser; every flag maps to one setting in config.yaml."""
+    """Return the parser; every flag maps to one setting in wyoming-kokoro.yaml."""
     parser = argparse.ArgumentParser(
         prog="wyoming-kokoro",
         description="Wyoming text-to-speech server for Kokoro-82M",
     )
     add = parser.add_argument
     add("--version", action="version", version=__version__)
-    add("--config", type=Path, help="YAML settings file (see config.yaml)")
+    add("--config", type=Path, help="YAML settings file (see wyoming-kokoro.yaml)")
     add("--uri", help="tcp://HOST:PORT, unix://PATH or stdio:// (default tcp://0.0.0.0:10210)")
     add("--model-dir", help="folder with config.json, kokoro-v1_0.pth, voices/; no downloads")
     add("--data-dir", help="download cache for weights and voices")

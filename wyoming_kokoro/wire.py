@@ -12,10 +12,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from wyoming import __version__ as _VERSION
 from wyoming.event import Event
 
 _NEWLINE = b"\n"
-_VERSION = "1.10.2"
 MAX_TYPE_LENGTH = 128
 
 

@@ -388,8 +388,8 @@ def test_schema_accepts_and_refuses(config: dict, options: dict, ok: bool) -> No
 
 
 def test_defaults_match_the_server_defaults(config: dict) -> None:
-    """The add-on's defaults are the server's own (config.yaml at the root)."""
-    server = load_yaml(ROOT / "config.yaml")
+    """The add-on's defaults are the server's own (wyoming-kokoro.yaml at the root)."""
+    server = load_yaml(ROOT / "wyoming-kokoro.yaml")
     options = config["options"]
     assert options["voice"] == server["voices"]["default"]
     assert options["speed"] == server["voices"]["speed"]
