@@ -16,18 +16,8 @@ sys.path.insert(0, str(ROOT))
 from tests.wyoming_client import RunningServer  # noqa: E402
 from tools.random_model import build  # noqa: E402
 from wyoming_kokoro.app import App, LoadedModel, load_model  # noqa: E402
-from wyoming_kokoro.config import Config, validate  # noqa: E402
+from wyoming_kokoro.config import Config, merge, validate  # noqa: E402
 from wyoming_kokoro.scheduler import SynthesizeFn  # noqa: E402
-
-
-def _merge(base: dict, extra: dict) -> dict:
-    merged = dict(base)
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
 
 
 def server_settings(model_dir: Path, **sections: Any) -> Config:
@@ -39,7 +29,7 @@ def server_settings(model_dir: Path, **sections: Any) -> Config:
         "voices": {"default": "ef_dora"},
         "zeroconf": {"enabled": False},
     }
-    return validate(_merge(base, sections))
+    return validate(merge(base, sections))
 
 
 

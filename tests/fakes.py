@@ -21,16 +21,16 @@ from typing import Any, Protocol, TypeVar
 import numpy as np
 from wyoming.event import Event
 
+from wyoming_kokoro.config import MODEL_RATE
 from wyoming_kokoro.voices import VoiceChoice
 
-SAMPLE_RATE = 24000
 T = TypeVar("T")
 
 
 def tone(seconds: float, frequency: float = 220.0) -> np.ndarray:
     """A quiet sine: real-looking audio whose length a test can predict."""
-    samples = max(1, int(seconds * SAMPLE_RATE))
-    t = np.arange(samples, dtype=np.float32) / SAMPLE_RATE
+    samples = max(1, int(seconds * MODEL_RATE))
+    t = np.arange(samples, dtype=np.float32) / MODEL_RATE
     return (0.2 * np.sin(2 * np.pi * frequency * t)).astype(np.float32)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +12,16 @@ import pytest
 import yaml
 
 from wyoming_kokoro.cli import build_parser, overrides_from_args, parse_preset
-from wyoming_kokoro.config import SCHEMA, load_config, validate
+from wyoming_kokoro.config import (
+    MODEL_RATE,
+    SCHEMA,
+    SECTIONS,
+    SETTINGS,
+    Config,
+    load_config,
+    merge,
+    validate,
+)
 from wyoming_kokoro.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,7 +41,7 @@ def test_defaults():
     config = validate({})
     assert config.server.uri == "tcp://0.0.0.0:10210"
     assert config.voices.default == "af_heart"
-    assert config.audio.output_rate == 24000
+    assert config.audio.output_rate == MODEL_RATE
     assert config.zeroconf.enabled is True
     assert config.text.normalize is True
 
@@ -122,3 +133,89 @@ def test_cli_unknown_key_in_file(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert proc.stderr.strip() == "wyoming-kokoro: config error: server.prot: unknown setting"
+
+
+# --- the settings table is the one declaration of every setting -------------
+
+README_FLAG = re.compile(
+    r"^\| `(?P<flag>--[a-z0-9-]+)(?: (?P<arg>[^`]+))?`(?P<note> \(repeatable\))? \| "
+    r"`(?P<path>[a-z0-9_]+\.[a-z0-9_]+)(?:: (?P<value>true|false))?`"
+)
+
+
+def test_every_setting_is_a_field_of_its_section_and_back():
+    table = {(s.section, s.key) for s in SETTINGS}
+    assert len(table) == len(SETTINGS), "a setting is declared twice"
+    fields = {(name, f.name) for name, cls in SECTIONS.items() for f in dataclasses.fields(cls)}
+    assert table == fields
+    assert [f.name for f in dataclasses.fields(Config)] == list(SECTIONS)
+
+
+def test_every_setting_is_documented_with_its_default():
+    documented = yaml.safe_load((ROOT / "wyoming-kokoro.yaml").read_text(encoding="utf-8"))
+    for setting in SETTINGS:
+        assert setting.key in documented[setting.section], setting.path
+        assert documented[setting.section][setting.key] == setting.default, setting.path
+
+
+def test_readme_flag_table_matches_the_settings():
+    rows = [m for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+            if (m := README_FLAG.match(line))]
+    readme = {m["flag"]: m for m in rows if m["flag"] != "--config"}
+    flags = {s.flag.name: s for s in SETTINGS if s.flag is not None}
+    assert set(readme) == set(flags)
+    for name, setting in flags.items():
+        row, flag = readme[name], setting.flag
+        assert row["path"] == setting.path, name
+        assert bool(row["note"]) == flag.repeat, name
+        if flag.switch is not None:
+            assert row["value"] == str(flag.switch).lower() and row["arg"] is None, name
+        elif flag.choices is not None:
+            assert row["arg"] == "\\|".join(flag.choices), name
+        else:
+            assert row["arg"] == flag.metavar, name
+
+
+def test_every_flag_reaches_its_setting():
+    """Each flag, given alone, changes exactly its own setting away from the default."""
+    samples = {int: "7", float: "1.5"}
+    for setting in SETTINGS:
+        flag = setting.flag
+        if flag is None:
+            continue
+        argv = [flag.name]
+        if flag.switch is None:
+            if flag.choices:
+                value = flag.choices[-1]
+            elif setting.path == "voices.presets":
+                value = "calm=af_bella@0.9"
+            elif setting.key in ("host", "interfaces"):
+                value = "192.168.1.9"
+            elif setting.key == "allowed_networks":
+                value = "10.0.0.0/8"
+            elif setting.key == "languages":
+                value = "e"
+            elif setting.key == "uri":
+                value = "tcp://127.0.0.1:1234"
+            elif setting.key == "output_rate":
+                value = "16000"
+            elif setting.key == "samples_per_chunk":
+                value = "512"
+            else:
+                value = samples.get(flag.type, "x")
+            argv.append(value)
+        overrides = overrides_from_args(build_parser().parse_args(argv))
+        assert overrides.keys() == {setting.section}, argv
+        assert overrides[setting.section].keys() == {setting.key}, argv
+        config = validate(overrides)
+        changed = getattr(getattr(config, setting.section), setting.key)
+        default = getattr(getattr(validate({}), setting.section), setting.key)
+        assert changed != default, argv
+
+
+def test_merge_is_deep_and_leaves_its_inputs_alone():
+    base = {"server": {"uri": "a", "max_connections": 2}, "log": {"debug": False}}
+    merged = merge(base, {"server": {"uri": "b"}, "text": {"normalize": False}})
+    assert merged == {"server": {"uri": "b", "max_connections": 2}, "log": {"debug": False},
+                      "text": {"normalize": False}}
+    assert base["server"]["uri"] == "a"

@@ -19,6 +19,7 @@ from wyoming.event import Event
 from tests.audio_decode import decode
 from tests.wyoming_client import AudioResult, read_until, stream, synthesize, synthesize_event
 from wyoming_kokoro.audio import OutputFormat, choose_format, create_output
+from wyoming_kokoro.config import MODEL_RATE
 
 TEXT = "Hola a todos. Las luces del salón están encendidas."
 # Codec delay and padding to whole frames (two frames at 16 kHz for mp3 and aac), in seconds.
@@ -29,8 +30,8 @@ PADDING = {"wav": 0.001, "flac": 0.001, "mp3": 0.15, "aac": 0.15, "opus": 0.04}
 async def test_each_format_decodes_with_the_right_rate_and_length(start_server, fmt):
     server = await start_server()
     pcm = await synthesize(server, TEXT, "ef_dora")
-    pcm_seconds = pcm.samples / 24000
-    for rate in (24000, 16000, 48000):
+    pcm_seconds = pcm.samples / MODEL_RATE
+    for rate in (MODEL_RATE, 16000, 48000):
         result = await synthesize(server, TEXT, "ef_dora", format=fmt, rate=rate)
         assert result.error is None, result.error
         assert result.start.data["format"] == fmt
@@ -50,7 +51,7 @@ async def test_streaming_session_is_one_encoded_stream(start_server, fmt):
     result = await stream(server, deltas, "ef_dora", format=fmt)
     assert result.types.count("audio-start") == 1
     decoded = decode(result.audio, fmt)
-    assert abs(decoded.seconds - plain.samples / 24000) <= PADDING[fmt]
+    assert abs(decoded.seconds - plain.samples / MODEL_RATE) <= PADDING[fmt]
     # One header only: a second container header would show up as a restart.
     if fmt == "wav":
         assert result.audio.count(b"RIFF") == 1
@@ -120,17 +121,17 @@ async def test_invalid_options_get_an_error_naming_the_field(start_server, kokor
 
 
 def test_default_rates_suit_each_codec():
-    assert choose_format("opus", None, 24000) == OutputFormat("opus", 48000)
-    assert choose_format("mp3", None, 24000) == OutputFormat("mp3", 24000)
+    assert choose_format("opus", None, MODEL_RATE) == OutputFormat("opus", 48000)
+    assert choose_format("mp3", None, MODEL_RATE) == OutputFormat("mp3", MODEL_RATE)
     assert choose_format("pcm", None, 16000) == OutputFormat("pcm", 16000)
     assert choose_format(None, None, 22050) == OutputFormat("pcm", 22050)
 
 
 @pytest.mark.parametrize("fmt", ["wav", "mp3", "opus", "flac", "aac"])
 def test_first_bytes_leave_within_one_chunk_of_audio(fmt):
-    output = create_output(choose_format(fmt, None, 24000), 1024)
+    output = create_output(choose_format(fmt, None, MODEL_RATE), 1024)
     try:
-        tone = (0.2 * np.sin(np.arange(2400) / 24000 * 2 * np.pi * 440)).astype(np.float32)
+        tone = (0.2 * np.sin(np.arange(2400) / MODEL_RATE * 2 * np.pi * 440)).astype(np.float32)
         assert b"".join(output.push(tone)), fmt  # 100 ms in, bytes out
     finally:
         output.close()
@@ -138,7 +139,7 @@ def test_first_bytes_leave_within_one_chunk_of_audio(fmt):
 
 @pytest.mark.parametrize("fmt", ["wav", "mp3", "opus", "flac", "aac"])
 def test_an_abandoned_encoder_closes_cleanly(fmt):
-    output = create_output(choose_format(fmt, None, 24000), 1024)
+    output = create_output(choose_format(fmt, None, MODEL_RATE), 1024)
     output.push(np.zeros(3000, dtype=np.float32))
     output.close()
     output.close()
@@ -252,7 +253,7 @@ async def test_memory_stays_flat_over_encoded_requests(model_dir):
         samples.append(process.memory_info().rss)
     finally:
         _stop(proc)
-    growth_mb = [(b - a) / 2**20 for a, b in zip(samples, samples[1:])]
+    growth_mb = [(b - a) / 2**20 for a, b in zip(samples, samples[1:], strict=False)]
     print("RSS growth per 96 encoded requests (MB):", ", ".join(f"{g:.1f}" for g in growth_mb))
     # A leak grows every window by the same amount; an allocator arena that
     # settles late grows one window and then stays. So at least one of the last

@@ -8,6 +8,7 @@ from wyoming.event import Event
 
 from tests.expected import expected_samples
 from tests.wyoming_client import AudioResult, describe, read_until, stream, synthesize
+from wyoming_kokoro.config import MODEL_RATE
 from wyoming_kokoro.textnorm import normalize
 
 SPANISH = "Hola, buenos días. Las luces de la cocina están encendidas. ¿Algo más?"
@@ -53,7 +54,7 @@ async def test_synthesize_gives_one_pcm_cycle_of_the_right_length(start_server, 
     assert result.types[0] == "audio-start"
     assert result.types[-1] == "audio-stop"
     assert set(result.types[1:-1]) == {"audio-chunk"}
-    assert result.start.data["rate"] == 24000
+    assert result.start.data["rate"] == MODEL_RATE
     assert result.start.data["width"] == 2
     assert result.start.data["channels"] == 1
     assert "format" not in result.start.data
@@ -179,7 +180,7 @@ async def test_output_rate_and_chunk_size(start_server, loaded_model):
     assert result.start.data["rate"] == 16000
     assert all(c.data["rate"] == 16000 for c in result.chunks)
     assert max(len(c.payload) for c in result.chunks) == 512 * 2
-    expected = expected_samples(loaded_model, text, "e") * 16000 / 24000
+    expected = expected_samples(loaded_model, text, "e") * 16000 / MODEL_RATE
     assert abs(result.samples - expected) <= 64
 
 

@@ -39,7 +39,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from wyoming_kokoro.app import App, LoadedModel, load_model  # noqa: E402
-from wyoming_kokoro.config import Config, validate  # noqa: E402
+from wyoming_kokoro.config import MODEL_RATE, Config, validate  # noqa: E402
 from wyoming_kokoro.voices import VoiceChoice  # noqa: E402
 
 RSS_LIMIT_MB = 30.0
@@ -67,8 +67,8 @@ READ_TIMEOUT = 60.0
 
 def fake_synthesize(text: str, voice: VoiceChoice, speed: float) -> list[np.ndarray]:
     """Stands in for the model: a quiet tone whose length follows the text."""
-    samples = max(1200, int(len(text) * 0.004 / speed * 24000))
-    t = np.arange(samples, dtype=np.float32) / 24000
+    samples = max(1200, int(len(text) * 0.004 / speed * MODEL_RATE))
+    t = np.arange(samples, dtype=np.float32) / MODEL_RATE
     return [(0.2 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)]
 
 

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import signal
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -41,7 +42,7 @@ def startup_voices(config: Config) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def text_filter_factory(config: Config) -> partial[TextFilter] | None:
+def text_filter_factory(config: Config) -> Callable[[str], TextFilter] | None:
     if not config.text.normalize:
         return None
     from .textnorm import StreamNormalizer
@@ -96,7 +97,9 @@ class App:
     async def startup(self) -> Running:
         """Load the model, start the queue, listen, then advertise."""
         config = self.config
-        model = self._model or await asyncio.to_thread(load_model, config)
+        model = self._model
+        if model is None:
+            model = await asyncio.to_thread(load_model, config)
         engine, files = model.engine, model.files
         speakable = [
             name for name, voice in CATALOGUE.items()

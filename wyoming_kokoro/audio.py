@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import av
 import numpy as np
+from av.audio.stream import AudioStream
 
 from .config import MAX_RATE, MIN_RATE, MODEL_RATE
 from .errors import BadRequestError
@@ -200,7 +201,10 @@ class EncodedOutput(AudioOutput):
             options=dict(codec.container_options),
         )
         try:
-            self._stream = self._container.add_stream(codec.codec, rate=output.rate)
+            # PyAV types add_stream for every kind of stream; an audio codec gives an audio one.
+            self._stream = cast(
+                AudioStream, self._container.add_stream(codec.codec, rate=output.rate)
+            )
             self._stream.layout = "mono"
         except Exception:
             self.close()

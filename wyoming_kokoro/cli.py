@@ -1,4 +1,4 @@
-"""Command-line flags, turned into setting overrides for ``load_config``."""
+"""Command-line flags, derived from the settings table and turned into overrides for ``load_config``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,25 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .errors import ConfigError
+from .config import SETTINGS, Setting, parse_preset
+
+__all__ = ["build_parser", "overrides_from_args", "parse_preset"]
+
+
+def _add_flag(parser: argparse.ArgumentParser, setting: Setting) -> None:
+    flag = setting.flag
+    assert flag is not None
+    help_text = flag.help or setting.help
+    if flag.switch is not None:
+        parser.add_argument(flag.name, action="store_true", help=help_text)
+        return
+    options: dict[str, Any] = {"help": help_text, "metavar": flag.metavar}
+    if flag.choices is not None:
+        options["choices"] = flag.choices
+        options.pop("metavar")
+    if flag.repeat:
+        options["action"] = "append"
+    parser.add_argument(flag.name, type=flag.type, **options)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -16,98 +34,29 @@ def build_parser() -> argparse.ArgumentParser:
         prog="wyoming-kokoro",
         description="Wyoming text-to-speech server for Kokoro-82M",
     )
-    add = parser.add_argument
-    add("--version", action="version", version=__version__)
-    add("--config", type=Path, help="YAML settings file (see wyoming-kokoro.yaml)")
-    add("--uri", help="tcp://HOST:PORT, unix://PATH or stdio:// (default tcp://0.0.0.0:10210)")
-    add("--model-dir", help="folder with config.json, kokoro-v1_0.pth, voices/; no downloads")
-    add("--data-dir", help="download cache for weights and voices")
-    add("--device", choices=("auto", "cpu", "cuda"))
-    add("--threads", type=int, help="torch threads (0: torch's default)")
-    add("--no-warmup", action="store_true", help="skip the start-up synthesis")
-    add("--english-g2p", choices=("auto", "misaki", "espeak"))
-    add("--language", action="append", metavar="CODE", help="load this language (repeatable)")
-    add("--voice", help="default voice: a name, preset or blend")
-    add("--speed", type=float, help="default speed, 0.5 to 2.0")
-    add("--preset", action="append", metavar="NAME=VOICE[@SPEED]", help="extra named voice")
-    add("--max-text-length", type=int)
-    add("--max-requests", type=int)
-    add("--max-queued-sentences", type=int)
-    add("--sentence-timeout", type=float)
-    add("--output-rate", type=int, help="PCM output rate in Hz")
-    add("--samples-per-chunk", type=int)
-    add("--no-normalize", action="store_true", help="send text to the model as it is")
-    add("--max-connections", type=int)
-    add("--idle-timeout", type=float)
-    add("--allow-network", action="append", metavar="CIDR", help="allowed client network")
-    add("--shutdown-grace", type=float)
-    add("--no-zeroconf", action="store_true", help="do not advertise over mDNS")
-    add("--zeroconf-name", help="mDNS instance name (default kokoro-<hostname>)")
-    add("--zeroconf-host", help="address to advertise")
-    add("--zeroconf-interface", action="append", metavar="IP", help="mDNS interface")
-    add("--debug", action="store_true", help="log at DEBUG level")
+    parser.add_argument("--version", action="version", version=__version__)
+    parser.add_argument("--config", type=Path, help="YAML settings file (see wyoming-kokoro.yaml)")
+    for setting in SETTINGS:
+        if setting.flag is not None:
+            _add_flag(parser, setting)
     return parser
 
 
-def parse_preset(text: str) -> tuple[str, dict[str, Any]]:
-    """Parse NAME=VOICE[@SPEED] into a preset entry."""
-    name, sep, rest = text.partition("=")
-    if not sep or not name or not rest:
-        raise ConfigError(f"--preset {text!r}: expected NAME=VOICE[@SPEED]")
-    voice, at, speed = rest.rpartition("@") if "@" in rest else (rest, "", "")
-    entry: dict[str, Any] = {"voice": voice}
-    if at:
-        try:
-            entry["speed"] = float(speed)
-        except ValueError:
-            raise ConfigError(f"--preset {text!r}: speed {speed!r} is not a number") from None
-    return name, entry
-
-
-# flag attribute -> (section, key); only flags that were given override.
-_SIMPLE = {
-    "uri": ("server", "uri"),
-    "max_connections": ("server", "max_connections"),
-    "idle_timeout": ("server", "idle_timeout"),
-    "allow_network": ("server", "allowed_networks"),
-    "shutdown_grace": ("server", "shutdown_grace"),
-    "model_dir": ("model", "dir"),
-    "data_dir": ("model", "data_dir"),
-    "device": ("model", "device"),
-    "threads": ("model", "threads"),
-    "english_g2p": ("model", "english_g2p"),
-    "language": ("model", "languages"),
-    "voice": ("voices", "default"),
-    "speed": ("voices", "speed"),
-    "max_text_length": ("synthesis", "max_text_length"),
-    "max_requests": ("synthesis", "max_requests"),
-    "max_queued_sentences": ("synthesis", "max_queued_sentences"),
-    "sentence_timeout": ("synthesis", "sentence_timeout"),
-    "output_rate": ("audio", "output_rate"),
-    "samples_per_chunk": ("audio", "samples_per_chunk"),
-    "zeroconf_name": ("zeroconf", "name"),
-    "zeroconf_host": ("zeroconf", "host"),
-    "zeroconf_interface": ("zeroconf", "interfaces"),
-}
-_SWITCHES = {
-    "no_warmup": ("model", "warmup", False),
-    "no_normalize": ("text", "normalize", False),
-    "no_zeroconf": ("zeroconf", "enabled", False),
-    "debug": ("log", "debug", True),
-}
-
-
 def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
-    """Turn parsed flags into a nested settings mapping."""
+    """Turn parsed flags into a nested settings mapping; only flags that were given override."""
     overrides: dict[str, dict[str, Any]] = {}
-    for attr, (section, key) in _SIMPLE.items():
-        value = getattr(args, attr)
-        if value is not None:
-            overrides.setdefault(section, {})[key] = value
-    for attr, (section, key, value) in _SWITCHES.items():
-        if getattr(args, attr):
-            overrides.setdefault(section, {})[key] = value
-    if args.preset:
-        presets = dict(parse_preset(text) for text in args.preset)
-        overrides.setdefault("voices", {})["presets"] = presets
+    for setting in SETTINGS:
+        flag = setting.flag
+        if flag is None:
+            continue
+        value = getattr(args, flag.dest)
+        if flag.switch is not None:
+            if not value:
+                continue
+            value = flag.switch
+        elif value is None:
+            continue
+        elif flag.convert is not None:
+            value = flag.convert(value)
+        overrides.setdefault(setting.section, {})[setting.key] = value
     return overrides

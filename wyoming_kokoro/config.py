@@ -1,14 +1,18 @@
-"""Settings: the voluptuous schema and the frozen ``Config`` it produces.
+"""Settings: one table of every setting, and the frozen ``Config`` it produces.
 
-Order of precedence: built-in defaults (the schema), then a YAML file, then
-overrides (from command-line flags). Nothing here knows about argparse.
+``SETTINGS`` declares each setting once: its place, default, validator, help
+and command-line flag. The voluptuous schema, the flags (cli.py) and the
+mapping into the frozen dataclasses are derived from it.
+
+Order of precedence: built-in defaults, then a YAML file, then overrides
+(from command-line flags). Nothing here knows about argparse.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,11 +21,14 @@ import voluptuous as vol
 import yaml
 
 from .errors import ConfigError
+from .languages import LANGUAGE_CODES
 
-LANGUAGE_CODES = ("a", "b", "e", "f", "h", "i", "j", "p", "z")
 MIN_SPEED, MAX_SPEED = 0.5, 2.0
 MIN_RATE, MAX_RATE = 8000, 48000
+# Kokoro-82M's output sample rate; the one home of this fact in the server.
 MODEL_RATE = 24000
+DEVICES = ("auto", "cpu", "cuda")
+ENGLISH_G2P = ("auto", "misaki", "espeak")
 _PRESET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 
 
@@ -66,87 +73,198 @@ _PRESET = vol.Schema(
 )
 
 
-def _section(fields: dict) -> vol.All:
+@dataclass(frozen=True)
+class Flag:
+    """How one setting is given on the command line (plain data; cli.py builds argparse)."""
+
+    name: str
+    """The flag, such as --model-dir."""
+    metavar: str | None = None
+    """Placeholder in --help and the README; None: argparse's default."""
+    type: Callable[[str], Any] = str
+    """Turns the flag's text into a value."""
+    choices: tuple[str, ...] | None = None
+    """Allowed values, checked by argparse."""
+    repeat: bool = False
+    """May be given more than once; the values form a list."""
+    switch: bool | None = None
+    """A flag without a value that sets the setting to this; None: the flag takes a value."""
+    convert: Callable[[Any], Any] | None = None
+    """Turns the flag's value (or list of values) into the setting's value."""
+    help: str | None = None
+    """--help text; None: the setting's own help."""
+
+    @property
+    def dest(self) -> str:
+        """The argparse attribute the flag is stored in."""
+        return self.name.lstrip("-").replace("-", "_")
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _optional_path(value: str | None) -> Path | None:
+    return Path(value).expanduser() if value else None
+
+
+def _path(value: str) -> Path:
+    return Path(value).expanduser()
+
+
+def _unique(values: list[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(values))
+
+
+def _presets(entries: Mapping[str, Mapping[str, Any]] | None) -> tuple[Preset, ...]:
+    return tuple(
+        Preset(name=name, voice=p["voice"], speed=p["speed"], description=p["description"])
+        for name, p in sorted((entries or {}).items())
+    )
+
+
+def parse_preset(text: str) -> tuple[str, dict[str, Any]]:
+    """Parse NAME=VOICE[@SPEED] into a preset entry."""
+    name, sep, rest = text.partition("=")
+    if not sep or not name or not rest:
+        raise ConfigError(f"--preset {text!r}: expected NAME=VOICE[@SPEED]")
+    voice, at, speed = rest.rpartition("@") if "@" in rest else (rest, "", "")
+    entry: dict[str, Any] = {"voice": voice}
+    if at:
+        try:
+            entry["speed"] = float(speed)
+        except ValueError:
+            raise ConfigError(f"--preset {text!r}: speed {speed!r} is not a number") from None
+    return name, entry
+
+
+def _presets_from_flags(texts: list[str]) -> dict[str, dict[str, Any]]:
+    return dict(parse_preset(text) for text in texts)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: where it lives, its default, its check, its help and its flag."""
+
+    section: str
+    """Top-level section of the YAML file, and the Config field holding it."""
+    key: str
+    """Key inside the section, and the field of the section's dataclass."""
+    default: Any
+    """Value when neither the file nor a flag gives one."""
+    validator: Any
+    """voluptuous validator of a given value."""
+    help: str
+    """One line for --help."""
+    flag: Flag | None = None
+    """The command-line flag; None: only the YAML file sets it."""
+    to_field: Callable[[Any], Any] = _same
+    """Turns the validated value into the dataclass field's value."""
+
+    @property
+    def path(self) -> str:
+        """section.key, as in error messages and the documentation."""
+        return f"{self.section}.{self.key}"
+
+
+# Every setting of the server, once. The schema, the flags, the Config and the
+# defaults are derived from this table; the dataclasses below only give types.
+SETTINGS: tuple[Setting, ...] = (
+    Setting("server", "uri", "tcp://0.0.0.0:10210", _uri,
+       "tcp://HOST:PORT, unix://PATH or stdio://", Flag("--uri", "URI")),
+    Setting("server", "max_connections", 64, _POSITIVE, "most client connections open at once",
+       Flag("--max-connections", "N", int)),
+    Setting("server", "idle_timeout", 300.0, _SECONDS,
+       "seconds a connection may stay silent before it is closed",
+       Flag("--idle-timeout", "S", float)),
+    Setting("server", "max_header_bytes", 65536, vol.All(int, vol.Range(min=256)),
+       "largest JSON header line a client may send"),
+    Setting("server", "max_data_bytes", 2097152, vol.All(int, vol.Range(min=256)),
+       "largest data section a client may send"),
+    Setting("server", "max_payload_bytes", 1048576, vol.All(int, vol.Range(min=0)),
+       "largest binary payload a client may send"),
+    Setting("server", "allowed_networks", [], [_network],
+       "client networks (CIDR) allowed to connect; empty allows all",
+       Flag("--allow-network", "CIDR", repeat=True, help="allowed client network"), tuple),
+    Setting("server", "shutdown_grace", 5.0, vol.All(vol.Coerce(float), vol.Range(min=0)),
+       "seconds streams in flight get to finish on shutdown",
+       Flag("--shutdown-grace", "S", float)),
+    Setting("model", "dir", None, _OPTIONAL_STR,
+       "folder with config.json, kokoro-v1_0.pth, voices/; no downloads",
+       Flag("--model-dir", "DIR"), _optional_path),
+    Setting("model", "data_dir", "~/.local/share/wyoming-kokoro", vol.All(str, vol.Length(min=1)),
+       "download cache for weights and voices", Flag("--data-dir", "DIR"), _path),
+    Setting("model", "repo_id", "hexgrad/Kokoro-82M", vol.All(str, vol.Match(r"^[\w.\-]+/[\w.\-]+$")),
+       "Hugging Face repository to download from"),
+    Setting("model", "device", "auto", vol.In(DEVICES), "auto, cpu or cuda",
+       Flag("--device", choices=DEVICES)),
+    Setting("model", "threads", 0, vol.All(int, vol.Range(min=0, max=256)),
+       "torch intra-op threads (0: torch's default)", Flag("--threads", "N", int)),
+    Setting("model", "warmup", True, bool, "synthesise once at start-up",
+       Flag("--no-warmup", switch=False, help="skip the start-up synthesis")),
+    Setting("model", "english_g2p", "auto", vol.In(ENGLISH_G2P), "auto, misaki or espeak",
+       Flag("--english-g2p", choices=ENGLISH_G2P)),
+    Setting("model", "languages", [], [vol.In(LANGUAGE_CODES)],
+       "language codes to load; empty loads every usable one",
+       Flag("--language", "CODE", repeat=True, help="load this language (repeatable)"),
+       _unique),
+    Setting("voices", "default", "af_heart", vol.All(str, vol.Length(min=1)),
+       "default voice: a name, preset or blend", Flag("--voice", "NAME")),
+    Setting("voices", "speed", 1.0, _SPEED, f"default speed, {MIN_SPEED} to {MAX_SPEED}",
+       Flag("--speed", "X", float)),
+    Setting("voices", "presets", {}, vol.Any(None, vol.Schema({_preset_name: _PRESET})),
+       "extra named voices",
+       Flag("--preset", "NAME=VOICE[@SPEED]", repeat=True, convert=_presets_from_flags,
+            help="extra named voice (repeatable)"),
+       _presets),
+    Setting("synthesis", "max_text_length", 20000, _POSITIVE,
+       "longest text accepted in one request, in characters",
+       Flag("--max-text-length", "N", int)),
+    Setting("synthesis", "max_requests", 32, _POSITIVE,
+       "requests active at once before new ones get busy", Flag("--max-requests", "N", int)),
+    Setting("synthesis", "max_queued_sentences", 2000, _POSITIVE,
+       "sentences waiting across all requests before new ones get busy",
+       Flag("--max-queued-sentences", "N", int)),
+    Setting("synthesis", "sentence_timeout", 60.0, _SECONDS, "seconds one sentence may take",
+       Flag("--sentence-timeout", "S", float)),
+    Setting("synthesis", "fast_first_clause", True, bool,
+       "split a long first sentence at a comma for faster first audio"),
+    Setting("audio", "output_rate", MODEL_RATE, vol.All(int, vol.Range(min=MIN_RATE, max=MAX_RATE)),
+       "PCM output rate in Hz", Flag("--output-rate", "HZ", int)),
+    Setting("audio", "samples_per_chunk", 1024, vol.All(int, vol.Range(min=64, max=48000)),
+       "samples per PCM audio-chunk event", Flag("--samples-per-chunk", "N", int)),
+    Setting("text", "normalize", True, bool,
+       "turn markdown, emoji, units and symbols into speakable text",
+       Flag("--no-normalize", switch=False, help="send text to the model as it is")),
+    Setting("zeroconf", "enabled", True, bool, "advertise _wyoming._tcp.local. when listening on TCP",
+       Flag("--no-zeroconf", switch=False, help="do not advertise over mDNS")),
+    Setting("zeroconf", "name", None, vol.Any(None, vol.All(str, vol.Length(min=1, max=63))),
+       "mDNS instance name (default kokoro-<hostname>)", Flag("--zeroconf-name", "NAME")),
+    Setting("zeroconf", "host", None, vol.Any(None, _ip), "address to advertise",
+       Flag("--zeroconf-host", "IP")),
+    Setting("zeroconf", "interfaces", [], [_ip], "mDNS interfaces; empty uses all",
+       Flag("--zeroconf-interface", "IP", repeat=True, help="mDNS interface (repeatable)"),
+       tuple),
+    Setting("log", "debug", False, bool, "log at DEBUG level", Flag("--debug", switch=True)),
+)
+
+
+def _section(fields: dict[Any, Any]) -> vol.All:
     # A missing or empty (None) section gets every default.
     return vol.All(lambda v: {} if v is None else v, vol.Schema(fields))
 
 
-SCHEMA = vol.Schema(
-    {
-        vol.Optional("server", default={}): _section(
-            {
-                vol.Optional("uri", default="tcp://0.0.0.0:10210"): _uri,
-                vol.Optional("max_connections", default=64): _POSITIVE,
-                vol.Optional("idle_timeout", default=300.0): _SECONDS,
-                vol.Optional("max_header_bytes", default=65536): vol.All(int, vol.Range(min=256)),
-                vol.Optional("max_data_bytes", default=2097152): vol.All(int, vol.Range(min=256)),
-                vol.Optional("max_payload_bytes", default=1048576): vol.All(int, vol.Range(min=0)),
-                vol.Optional("allowed_networks", default=[]): [_network],
-                vol.Optional("shutdown_grace", default=5.0): vol.All(
-                    vol.Coerce(float), vol.Range(min=0)
-                ),
-            }
-        ),
-        vol.Optional("model", default={}): _section(
-            {
-                vol.Optional("dir", default=None): _OPTIONAL_STR,
-                vol.Optional("data_dir", default="~/.local/share/wyoming-kokoro"): vol.All(
-                    str, vol.Length(min=1)
-                ),
-                vol.Optional("repo_id", default="hexgrad/Kokoro-82M"): vol.All(
-                    str, vol.Match(r"^[\w.\-]+/[\w.\-]+$")
-                ),
-                vol.Optional("device", default="auto"): vol.In(("auto", "cpu", "cuda")),
-                vol.Optional("threads", default=0): vol.All(int, vol.Range(min=0, max=256)),
-                vol.Optional("warmup", default=True): bool,
-                vol.Optional("english_g2p", default="auto"): vol.In(("auto", "misaki", "espeak")),
-                vol.Optional("languages", default=[]): [vol.In(LANGUAGE_CODES)],
-            }
-        ),
-        vol.Optional("voices", default={}): _section(
-            {
-                vol.Optional("default", default="af_heart"): vol.All(str, vol.Length(min=1)),
-                vol.Optional("speed", default=1.0): _SPEED,
-                vol.Optional("presets", default={}): vol.Any(
-                    None, vol.Schema({_preset_name: _PRESET})
-                ),
-            }
-        ),
-        vol.Optional("synthesis", default={}): _section(
-            {
-                vol.Optional("max_text_length", default=20000): _POSITIVE,
-                vol.Optional("max_requests", default=32): _POSITIVE,
-                vol.Optional("max_queued_sentences", default=2000): _POSITIVE,
-                vol.Optional("sentence_timeout", default=60.0): _SECONDS,
-                vol.Optional("fast_first_clause", default=True): bool,
-            }
-        ),
-        vol.Optional("audio", default={}): _section(
-            {
-                vol.Optional("output_rate", default=MODEL_RATE): vol.All(
-                    int, vol.Range(min=MIN_RATE, max=MAX_RATE)
-                ),
-                vol.Optional("samples_per_chunk", default=1024): vol.All(
-                    int, vol.Range(min=64, max=48000)
-                ),
-            }
-        ),
-        vol.Optional("text", default={}): _section(
-            {vol.Optional("normalize", default=True): bool}
-        ),
-        vol.Optional("zeroconf", default={}): _section(
-            {
-                vol.Optional("enabled", default=True): bool,
-                vol.Optional("name", default=None): vol.Any(
-                    None, vol.All(str, vol.Length(min=1, max=63))
-                ),
-                vol.Optional("host", default=None): vol.Any(None, _ip),
-                vol.Optional("interfaces", default=[]): [_ip],
-            }
-        ),
-        vol.Optional("log", default={}): _section({vol.Optional("debug", default=False): bool}),
-    }
-)
+def _schema(settings: tuple[Setting, ...]) -> vol.Schema:
+    sections: dict[str, dict[Any, Any]] = {}
+    for setting in settings:
+        field = vol.Optional(setting.key, default=setting.default)
+        sections.setdefault(setting.section, {})[field] = setting.validator
+    return vol.Schema(
+        {vol.Optional(name, default={}): _section(fields) for name, fields in sections.items()}
+    )
+
+
+SCHEMA = _schema(SETTINGS)
 
 
 @dataclass(frozen=True)
@@ -289,12 +407,26 @@ class Config:
     log: LogSettings
 
 
-def _merge(base: dict, override: Mapping) -> dict:
-    """Merge override into a copy of base, section by section."""
+# The dataclass of each section of SETTINGS.
+SECTIONS: dict[str, type] = {
+    "server": ServerSettings,
+    "model": ModelSettings,
+    "voices": VoiceSettings,
+    "synthesis": SynthesisSettings,
+    "audio": AudioSettings,
+    "text": TextSettings,
+    "zeroconf": ZeroconfSettings,
+    "log": LogSettings,
+}
+
+
+def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge override into a copy of base, section by section (nested mappings merge)."""
     merged = dict(base)
     for key, value in override.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = _merge(dict(merged[key]), value)
+        current = merged.get(key)
+        if isinstance(value, Mapping) and isinstance(current, Mapping):
+            merged[key] = merge(current, value)
         else:
             merged[key] = value
     return merged
@@ -323,36 +455,12 @@ def validate(raw: Mapping[str, Any]) -> Config:
     return _to_config(data)
 
 
-def _to_config(data: dict) -> Config:
-    model = data["model"]
-    voices = data["voices"]
-    presets = tuple(
-        Preset(name=name, voice=p["voice"], speed=p["speed"], description=p["description"])
-        for name, p in sorted((voices["presets"] or {}).items())
-    )
-    server = dict(data["server"])
-    server["allowed_networks"] = tuple(server["allowed_networks"])
-    zeroconf = dict(data["zeroconf"])
-    zeroconf["interfaces"] = tuple(zeroconf["interfaces"])
-    return Config(
-        server=ServerSettings(**server),
-        model=ModelSettings(
-            dir=Path(model["dir"]).expanduser() if model["dir"] else None,
-            data_dir=Path(model["data_dir"]).expanduser(),
-            repo_id=model["repo_id"],
-            device=model["device"],
-            threads=model["threads"],
-            warmup=model["warmup"],
-            english_g2p=model["english_g2p"],
-            languages=tuple(dict.fromkeys(model["languages"])),
-        ),
-        voices=VoiceSettings(default=voices["default"], speed=voices["speed"], presets=presets),
-        synthesis=SynthesisSettings(**data["synthesis"]),
-        audio=AudioSettings(**data["audio"]),
-        text=TextSettings(**data["text"]),
-        zeroconf=ZeroconfSettings(**zeroconf),
-        log=LogSettings(**data["log"]),
-    )
+def _to_config(data: dict[str, Any]) -> Config:
+    fields: dict[str, dict[str, Any]] = {name: {} for name in SECTIONS}
+    for setting in SETTINGS:
+        value = data[setting.section][setting.key]
+        fields[setting.section][setting.key] = setting.to_field(value)
+    return Config(**{name: cls(**fields[name]) for name, cls in SECTIONS.items()})
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
@@ -378,5 +486,5 @@ def load_config(path: Path | None = None, overrides: Mapping[str, Any] | None = 
     """Defaults, then the YAML file at path, then overrides."""
     raw: dict[str, Any] = read_yaml(path) if path is not None else {}
     if overrides:
-        raw = _merge(raw, overrides)
+        raw = merge(raw, overrides)
     return validate(raw)

@@ -11,10 +11,15 @@ import logging
 import re
 import socket
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .config import ZeroconfSettings
 from .describe import PROGRAM_NAME
+
+if TYPE_CHECKING:
+    from zeroconf import ServiceInfo
+    from zeroconf.asyncio import AsyncZeroconf
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -70,13 +75,11 @@ class Advertisement:
     name: str
     address: str
     port: int
-    _zeroconf: object
-    _info: object
+    _zeroconf: AsyncZeroconf
+    _info: ServiceInfo
 
     async def unregister(self) -> None:
-        from zeroconf.asyncio import AsyncZeroconf
-
-        zc: AsyncZeroconf = self._zeroconf  # type: ignore[assignment]
+        zc = self._zeroconf
         try:
             # Both calls return an awaitable that must itself be awaited, or
             # the goodbye packets are never sent.

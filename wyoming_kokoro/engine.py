@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .config import LANGUAGE_CODES, ModelSettings
+from .config import ModelSettings
 from .errors import ModelError, SynthesisError, UnknownVoiceError
+from .languages import LANGUAGE_CODES, LANGUAGES
 from .model import ModelFiles, load_model
-from .voices import LANGUAGES, VoiceChoice
+from .voices import VoiceChoice
 
 if TYPE_CHECKING:
     import torch
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
-SAMPLE_RATE = 24000
 # kokoro indexes the voice pack by phoneme count and its context holds 510
 # phonemes; beyond that it truncates silently, so longer input is cut here.
 MAX_PHONEMES = 510
@@ -77,7 +77,7 @@ def _espeak_english_pipeline(code: str, repo_id: str, model: KModel) -> KPipelin
     from misaki.espeak import EspeakG2P
 
     pipeline = KPipeline(lang_code="e", repo_id=repo_id, model=model)
-    pipeline.g2p = EspeakG2P(language="en-gb" if code == "b" else "en-us")
+    pipeline.g2p = EspeakG2P(language=LANGUAGES[code].tag.lower())
     pipeline.lang_code = code
     return pipeline
 
@@ -97,7 +97,7 @@ def build_pipelines(
             "english_g2p is misaki but spaCy's en_core_web_sm is not installed: "
             "run `python -m spacy download en_core_web_sm` or use english_g2p: auto"
         )
-    if not english_misaki and ({"a", "b"} & set(wanted)):
+    if not english_misaki and any(LANGUAGES[code].english for code in wanted):
         _LOGGER.warning(
             "spaCy's en_core_web_sm is not installed: English uses espeak (lower quality). "
             "Install it with `python -m spacy download en_core_web_sm` for misaki's English."
@@ -106,12 +106,12 @@ def build_pipelines(
     statuses: list[LanguageStatus] = []
     for code in wanted:
         try:
-            if code in "ab" and not english_misaki:
+            if LANGUAGES[code].english and not english_misaki:
                 pipeline = _espeak_english_pipeline(code, model.repo_id, model)
                 detail = "espeak"
             else:
                 pipeline = KPipeline(lang_code=code, repo_id=model.repo_id, model=model)
-                detail = "misaki" if code in "abjz" else "espeak"
+                detail = LANGUAGES[code].g2p
         except (ImportError, RuntimeError, OSError, AssertionError) as err:
             # A missing G2P extra (misaki[ja], misaki[zh]) leaves that language out.
             _LOGGER.info("Language %s unavailable: %s", LANGUAGES[code].label, err)
@@ -149,14 +149,6 @@ class Engine:
                      ", ".join(s.code for s in statuses if s.usable) or "none")
         return cls(model, pipelines, files), statuses
 
-    @property
-    def languages(self) -> frozenset[str]:
-        return frozenset(self._pipelines)
-
-    @property
-    def files(self) -> ModelFiles:
-        return self._files
-
     def phonemize(self, text: str, language: str) -> str:
         """Text to phonemes with the language's G2P."""
         pipeline = self._pipelines.get(language)
@@ -192,7 +184,11 @@ class Engine:
         key = voice.key
         blended = self._blends.get(key)
         if blended is None:
-            blended = sum(self._single_pack(name) * weight for name, weight in voice.parts)
+            # Summed in order from the first part (as sum() would, without its int 0).
+            scaled = [self._single_pack(name) * weight for name, weight in voice.parts]
+            blended = scaled[0]
+            for part in scaled[1:]:
+                blended = blended + part
             self._blends[key] = blended
             if len(self._blends) > _BLEND_CACHE_SIZE:
                 self._blends.popitem(last=False)

@@ -20,6 +20,7 @@ from wyoming.event import Event
 from wyoming.tts import SynthesizeStopped
 
 from .audio import CHANNELS, WIDTH, AudioOutput
+from .config import MODEL_RATE
 from .errors import TextTooLongError
 from .scheduler import Job
 from .sentences import SentenceSplitter
@@ -114,7 +115,7 @@ class Synthesis:
                 payloads = await self._run(self.output.push, audio)
                 if payloads and self.first_audio_seconds is None:
                     self.first_audio_seconds = time.perf_counter() - self._created
-                self.audio_seconds += len(audio) / 24000
+                self.audio_seconds += len(audio) / MODEL_RATE
                 await send_payloads(payloads)
             await send_payloads(await self._run(self.output.finish))
             if not started:

@@ -13,34 +13,7 @@ from dataclasses import dataclass
 
 from .config import Preset
 from .errors import BadBlendError, UnknownVoiceError
-
-
-@dataclass(frozen=True)
-class Language:
-    """One Kokoro language."""
-
-    code: str
-    """Kokoro's one-letter code."""
-    tag: str
-    """BCP-47 tag that Home Assistant matches."""
-    label: str
-    """Readable name."""
-
-
-LANGUAGES: dict[str, Language] = {
-    lang.code: lang
-    for lang in (
-        Language("a", "en-US", "American English"),
-        Language("b", "en-GB", "British English"),
-        Language("e", "es", "Spanish"),
-        Language("f", "fr-FR", "French"),
-        Language("h", "hi", "Hindi"),
-        Language("i", "it", "Italian"),
-        Language("j", "ja", "Japanese"),
-        Language("p", "pt-BR", "Brazilian Portuguese"),
-        Language("z", "zh-CN", "Mandarin Chinese"),
-    )
-}
+from .languages import LANGUAGE_CODES, LANGUAGES, Language
 
 # Every voice of Kokoro-82M v1.0. The first letter is the language, the
 # second the gender (f or m).
@@ -59,7 +32,7 @@ VOICE_NAMES: tuple[str, ...] = (
     "zf_xiaobei", "zf_xiaoni", "zf_xiaoxiao", "zf_xiaoyi", "zm_yunjian", "zm_yunxi",
     "zm_yunxia", "zm_yunyang",
 )
-_VOICE_NAME = re.compile(r"^[abefhijpz][fm]_[a-z]+$")
+_VOICE_NAME = re.compile(rf"^[{''.join(LANGUAGE_CODES)}][fm]_[a-z]+$")
 _WEIGHT = re.compile(r"^(?:\d+(?:\.\d*)?|\.\d+)$")
 MAX_BLEND_PARTS = 8
 

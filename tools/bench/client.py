@@ -17,6 +17,8 @@ from typing import Any, Protocol
 from wyoming.client import AsyncTcpClient
 from wyoming.event import Event
 
+from wyoming_kokoro.config import MODEL_RATE
+
 from .texts import VOICE, deltas
 
 _LOGGER = logging.getLogger(__name__)
@@ -42,7 +44,7 @@ class Exchange:
     finished: float | None = None
     pcm_bytes: int = 0
     """Audio bytes, counted for PCM only (an encoded payload says nothing of its length)."""
-    rate: int = 24000
+    rate: int = MODEL_RATE
     error: str | None = None
 
     @property

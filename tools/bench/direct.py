@@ -26,11 +26,12 @@ from typing import Any
 
 import numpy as np
 
+from wyoming_kokoro.config import MODEL_RATE
+
 from .texts import LANGUAGE, VOICE
 
 _LOGGER = logging.getLogger(__name__)
 
-SAMPLE_RATE = 24000
 REPO_ID = "hexgrad/Kokoro-82M"
 SETTLE = 0.1
 
@@ -130,7 +131,7 @@ class Direct:
             output = KPipeline.infer(self._model, phonemes, self._pack, speed)
             audio = output.audio.detach().cpu().numpy().astype(np.float32, copy=False)
         timed = Timed(time.perf_counter() - started, time.process_time() - cpu_started,
-                      len(audio) / SAMPLE_RATE)
+                      len(audio) / MODEL_RATE)
         return timed, audio
 
     def _naive(self, text: str) -> NaiveTimed:
@@ -144,4 +145,4 @@ class Direct:
                 first = time.perf_counter()
             samples += len(result.audio)
         ended = time.perf_counter()
-        return NaiveTimed((first or ended) - started, ended - started, samples / SAMPLE_RATE)
+        return NaiveTimed((first or ended) - started, ended - started, samples / MODEL_RATE)

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from wyoming_kokoro.config import MODEL_RATE
+
 from .client import request
 from .context import Context
 from .texts import LONG_SENTENCES, SHORT
@@ -81,7 +83,7 @@ def _encoder_cpu(name: str, audio: list[np.ndarray]) -> tuple[float, int]:
     """The least CPU seconds over a few runs (the least disturbed one), and the rate."""
     from wyoming_kokoro.audio import choose_format, create_output
 
-    output_format = choose_format(name, None, 24000)
+    output_format = choose_format(name, None, MODEL_RATE)
     best = float("inf")
     for _ in range(ENCODER_REPEATS):
         output = create_output(output_format, 1024)
@@ -110,5 +112,5 @@ async def run(ctx: Context) -> EncodingResults:
         synthesis += timed.seconds
     for name in FORMATS:
         formats[name].encoder_cpu, formats[name].rate = _encoder_cpu(name, audio)
-    seconds = sum(len(a) for a in audio) / 24000
+    seconds = sum(len(a) for a in audio) / MODEL_RATE
     return EncodingResults(formats, seconds, synthesis)

@@ -2,8 +2,8 @@
 
 `normalize(text, language)` handles a whole text; `StreamNormalizer` handles text
 that arrives in deltas and gives exactly the same result. `language` is a Kokoro
-code ('a', 'b', 'e', 'f', 'h', 'i', 'j', 'p', 'z') or a BCP-47 tag ('pt-BR');
-anything unknown is read with English words.
+code (see `wyoming_kokoro.languages`) or a BCP-47 tag ('pt-BR'); anything unknown
+is read with English words.
 
 Neither keeps global state: calling them has no side effects.
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from . import markdown
 from .inline import speak
-from .lexicon import Language, word
+from .lexicon import Reading, word
 from .markdown import BLANK, FENCE, FLOWING, ORDERED, PIPE, RULE, Block
 
 # A fenced code block is read aloud when it has at most this many non-blank lines
@@ -112,7 +112,7 @@ def _trim_cell(text: str) -> str:
 class Document:
     """Block-level state of one text being normalized."""
 
-    def __init__(self, lang: Language) -> None:
+    def __init__(self, lang: Reading) -> None:
         self.lang = lang
         self._line: _Line | None = None
         self._table: _Table | None = None

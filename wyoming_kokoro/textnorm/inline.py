@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from . import markdown, symbols, typography
-from .lexicon import Language
+from .lexicon import Reading
 
 # misaki's inline syntax: [word](/phonemes/), [word](-1) stress, [word](#flags#).
 # It is protected before anything else runs and put back untouched at the end.
@@ -47,7 +47,7 @@ def _restore(text: str, saved: list[str]) -> str:
     return "".join(out)
 
 
-def speak(text: str, lang: Language, item_start: bool = False) -> str:
+def speak(text: str, lang: Reading, item_start: bool = False) -> str:
     """Speakable form of `text` (no newlines inside), stripped of outer spaces.
 
     `item_start` marks the first stretch of a line, where a task-list checkbox

@@ -11,29 +11,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Kokoro's one-letter pipeline codes and the language each one stands for.
-_KOKORO_CODES: dict[str, tuple[str, bool, bool]] = {
-    # code: (language key, British English, CJK script)
-    "a": ("en", False, False),
-    "b": ("en", True, False),
-    "e": ("es", False, False),
-    "f": ("fr", False, False),
-    "h": ("hi", False, False),
-    "i": ("it", False, False),
-    "j": ("en", False, True),
-    "p": ("pt", False, False),
-    "z": ("en", False, True),
-}
+from ..languages import LANGUAGES
 
 # English regions that spell "metre" and read dates day first.
 _BRITISH_REGIONS = frozenset({"gb", "uk", "ie", "au", "nz", "za", "in"})
 
-_OWN_TABLES = frozenset({"en", "es", "fr", "it", "pt", "hi"})
+_OWN_TABLES = frozenset(language.words for language in LANGUAGES.values())
 
 
 @dataclass(frozen=True)
-class Language:
-    """A resolved language: which word tables to use and a few reading habits."""
+class Reading:
+    """How a text is read: which word tables to use and a few reading habits."""
 
     key: str  # 'en', 'es', 'fr', 'it', 'pt' or 'hi'
     british: bool = False  # en-GB spelling and day-first dates
@@ -46,28 +34,29 @@ class Language:
         return "。" if self.cjk else "."
 
 
-def resolve_language(code: str) -> Language:
-    """Map a Kokoro code ('a', 'e', ...) or a BCP-47 tag ('pt-BR') to a Language.
+def resolve_language(code: str) -> Reading:
+    """Map a Kokoro code ('a', 'e', ...) or a BCP-47 tag ('pt-BR') to its Reading.
 
     Anything not recognised falls back to American English.
     """
     raw = (code or "").strip()
     low = raw.lower().replace("_", "-")
-    if low in _KOKORO_CODES:
-        key, british, cjk = _KOKORO_CODES[low]
-        return Language(key, british=british, cjk=cjk, chinese=low == "z")
+    language = LANGUAGES.get(low)
+    if language is not None:
+        return Reading(language.words, british=language.british, cjk=language.cjk,
+                       chinese=language.tag.startswith("zh"))
     parts = low.split("-")
     primary = parts[0]
     if primary in ("ja", "jpn"):
-        return Language("en", cjk=True)
+        return Reading("en", cjk=True)
     if primary in ("zh", "cmn", "yue"):
-        return Language("en", cjk=True, chinese=True)
+        return Reading("en", cjk=True, chinese=True)
     if primary == "en":
         british = any(part in _BRITISH_REGIONS for part in parts[1:])
-        return Language("en", british=british)
+        return Reading("en", british=british)
     if primary in _OWN_TABLES:
-        return Language(primary)
-    return Language("en")
+        return Reading(primary)
+    return Reading("en")
 
 
 # --- glue words -------------------------------------------------------------
@@ -475,7 +464,7 @@ MONTHS: dict[str, tuple[str, ...]] = {
 }
 
 
-def unit_words(lang: Language, key: str) -> tuple[str, str]:
+def unit_words(lang: Reading, key: str) -> tuple[str, str]:
     """(singular, plural) for a unit key; British spelling for en-GB."""
     words = UNITS[lang.key][key]
     if lang.key == "en" and lang.british:
@@ -489,6 +478,6 @@ def _britishize(word: str) -> str:
     return word.replace("meter", "metre").replace("liter", "litre")
 
 
-def word(lang: Language, name: str) -> str:
+def word(lang: Reading, name: str) -> str:
     """A glue word ("minus", "to", ...) in the language."""
     return WORDS[lang.key][name]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from .lexicon import CURRENCIES, MONTHS, PER_TIME, Language, unit_words, word
+from .lexicon import CURRENCIES, MONTHS, PER_TIME, Reading, unit_words, word
 
 _Sub = Callable[[re.Match[str]], str]
 
@@ -37,7 +37,7 @@ def _ordinal_en(day: int) -> str:
     return str(day) + {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
 
 
-def _date(lang: Language) -> _Sub:
+def _date(lang: Reading) -> _Sub:
     def sub(m: re.Match[str]) -> str:
         year, month, day = m.group(1), int(m.group(2)), int(m.group(3))
         if not (1 <= month <= 12 and 1 <= day <= 31):
@@ -81,7 +81,7 @@ def _keep_dot(m: re.Match[str]) -> str:
     return "." if not after.strip() or re.match(r"\s+[A-Z¿¡\"']", after) else ""
 
 
-def _clock(lang: Language, hour: str, minute: str, ampm: str) -> str:
+def _clock(lang: Reading, hour: str, minute: str, ampm: str) -> str:
     h = str(int(hour))
     mm = int(minute)
     m = str(mm)
@@ -117,14 +117,14 @@ _TIME_RANGE = re.compile(
 )
 
 
-def _time_range(lang: Language) -> _Sub:
+def _time_range(lang: Reading) -> _Sub:
     def sub(m: re.Match[str]) -> str:
         return f"{m.group(1) or ''} {word(lang, 'range')} "
 
     return sub
 
 
-def _time(lang: Language) -> _Sub:
+def _time(lang: Reading) -> _Sub:
     def sub(m: re.Match[str]) -> str:
         ampm = (m.group(3).upper() + "M") if m.group(3) else ""
         return _clock(lang, m.group(1), m.group(2), ampm) + _keep_dot(m)
@@ -132,14 +132,14 @@ def _time(lang: Language) -> _Sub:
     return sub
 
 
-def _hour_ampm(lang: Language) -> _Sub:
+def _hour_ampm(lang: Reading) -> _Sub:
     def sub(m: re.Match[str]) -> str:
         return f"{int(m.group(1))} {m.group(2).upper()}M" + _keep_dot(m)
 
     return sub
 
 
-def _h_time(lang: Language) -> _Sub:
+def _h_time(lang: Reading) -> _Sub:
     def sub(m: re.Match[str]) -> str:
         return _clock(lang, m.group(1), m.group(2) or "00", "")
 
@@ -161,7 +161,7 @@ _RANGE = re.compile(
 _TIMES = re.compile(r"(?<=\d)(?: ?× ?| \* )(?=[-−+]?\d)")
 
 
-def multiplication(text: str, lang: Language) -> str:
+def multiplication(text: str, lang: Reading) -> str:
     """ "3 × 4" and "3 * 4" read "3 times 4"; must run before "*" is removed as markup."""
     if "×" not in text and "*" not in text:
         return text
@@ -175,7 +175,7 @@ _GROUP_DOTS = re.compile(r"(?<![\d.,])\d{1,3}(?:\.\d{3})+(?![\d.])")
 _GROUP_COMMAS = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{2})*,\d{3}(?![\d,])")
 
 
-def ungroup(text: str, lang: Language) -> str:
+def ungroup(text: str, lang: Reading) -> str:
     """Remove thousands separators where the language's phonemizer would stumble."""
     if lang.key in ("es", "fr", "it", "pt"):
         return _GROUP_DOTS.sub(lambda m: m.group(0).replace(".", ""), text)
@@ -184,7 +184,7 @@ def ungroup(text: str, lang: Language) -> str:
     return text
 
 
-def _sign(lang: Language) -> _Sub:
+def _sign(lang: Reading) -> _Sub:
     def sub(m: re.Match[str]) -> str:
         return word(lang, "plus" if m.group(1) == "+" else "minus") + " "
 
@@ -234,7 +234,7 @@ _UNIT = re.compile(
 )
 
 
-def _to_float(number: str, lang: Language) -> float:
+def _to_float(number: str, lang: Reading) -> float:
     """The value of a number as written; for the singular/plural choice only."""
     decimal = "." if lang.key in ("en", "hi") else ","
     digits = number
@@ -249,7 +249,7 @@ def _to_float(number: str, lang: Language) -> float:
         return 2.0
 
 
-def _singular(number: str, lang: Language) -> bool:
+def _singular(number: str, lang: Reading) -> bool:
     """Whether a quantity takes the singular: "1 degree" but "2 degrees".
 
     French uses the singular below 2 ("1,5 degré"), Brazilian Portuguese from 1 up to
@@ -262,7 +262,7 @@ def _singular(number: str, lang: Language) -> bool:
     return number == "1"
 
 
-def _per_phrase(lang: Language, spelling: str) -> str:
+def _per_phrase(lang: Reading, spelling: str) -> str:
     """"per hour", "al día", "per kilowatt hour" for a "/x" after a quantity."""
     key = _PER_SPELLINGS.get(spelling)
     if key:
@@ -270,7 +270,7 @@ def _per_phrase(lang: Language, spelling: str) -> str:
     return f"{word(lang, 'per')} {unit_words(lang, _UNIT_SPELLINGS[spelling])[0]}"
 
 
-def _unit(lang: Language) -> _Sub:
+def _unit(lang: Reading) -> _Sub:
     def sub(m: re.Match[str]) -> str:
         number, spelling, per = m.group(1), m.group(2), m.group(3)
         key = _UNIT_SPELLINGS[spelling]
@@ -302,7 +302,7 @@ _MONEY_AFTER = re.compile(
 _LONE_CURRENCY = re.compile(rf"(?<![{_L}\d_$])(R\$|US\$|[€£¥₹])(?![{_L}\d_])")
 
 
-def _currency_code(symbol: str, lang: Language) -> str:
+def _currency_code(symbol: str, lang: Reading) -> str:
     if symbol == "¥":
         return "CNY" if lang.chinese else "JPY"
     return _SYMBOL_CURRENCY.get(symbol, symbol)
@@ -322,7 +322,7 @@ def _split_amount(amount: str) -> tuple[str, str | None]:
     return amount, None  # thousands separators only: "1,500", "1.234.567"
 
 
-def _money(lang: Language, code: str, amount: str) -> str:
+def _money(lang: Reading, code: str, amount: str) -> str:
     one, many, cent, cents = CURRENCIES[lang.key][code]
     whole, minor = _split_amount(amount)
     if minor is None or cent is None or cents is None:
@@ -337,7 +337,7 @@ def _money(lang: Language, code: str, amount: str) -> str:
     return f"{whole_words} {conjunction} {minor_words}"
 
 
-def _money_sub(lang: Language, before: bool) -> _Sub:
+def _money_sub(lang: Reading, before: bool) -> _Sub:
     def sub(m: re.Match[str]) -> str:
         symbol, amount = (m.group(1), m.group(2)) if before else (m.group(2), m.group(1))
         text = _money(lang, _currency_code(symbol, lang), amount)
@@ -348,7 +348,7 @@ def _money_sub(lang: Language, before: bool) -> _Sub:
     return sub
 
 
-def _lone_currency(lang: Language) -> _Sub:
+def _lone_currency(lang: Reading) -> _Sub:
     def sub(m: re.Match[str]) -> str:
         return CURRENCIES[lang.key][_currency_code(m.group(1), lang)][1]
 
@@ -358,7 +358,7 @@ def _lone_currency(lang: Language) -> _Sub:
 # --- all together ---------------------------------------------------------------
 
 
-def speak_symbols(text: str, lang: Language) -> str:
+def speak_symbols(text: str, lang: Reading) -> str:
     """Rewrite dates, times, signs, ranges, money and units as words.
 
     The order matters: dates before ranges ("2026-11-28" is not "2026 to 11"), times
