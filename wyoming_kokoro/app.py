@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import signal
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -41,12 +42,13 @@ def startup_voices(config: Config) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def text_filter_factory(config: Config) -> partial[TextFilter] | None:
+def text_filter_factory(config: Config) -> Callable[[str], TextFilter] | None:
+    """The normaliser's constructor (it takes the language code), or None when off."""
     if not config.text.normalize:
         return None
     from .textnorm import StreamNormalizer
 
-    return partial(StreamNormalizer)
+    return StreamNormalizer
 
 
 @dataclass(frozen=True)

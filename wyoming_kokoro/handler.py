@@ -18,7 +18,6 @@ from wyoming.info import Describe
 from wyoming.ping import Ping, Pong
 from wyoming.tts import Synthesize, SynthesizeChunk, SynthesizeStart, SynthesizeStop
 
-from .audio import create_output
 from .config import Config
 from .errors import (
     BadRequestError,
@@ -27,18 +26,14 @@ from .errors import (
     SynthesisError,
     SynthesisTimeoutError,
 )
-from .request import parse_options, parse_text
+from .request import RequestFactory, parse_text
 from .scheduler import Scheduler
-from .sentences import SentenceSplitter
 from .synthesis import Synthesis, TextFilter
 from .voices import VoiceCatalogue, VoiceChoice
 from .wire import ProtocolError, WireLimits, encode_event, parse_header, read_body, read_header_line
 
 _LOGGER = logging.getLogger(__name__)
 
-# The first sentence is cut at a clause mark once it runs past this many
-# characters, so that first audio does not wait for a long sentence.
-FIRST_CLAUSE_CHARS = 80
 # After an error, how long unread input is drained before the socket closes.
 LINGER_SECONDS = 2.0
 
@@ -96,6 +91,14 @@ class ConnectionHandler:
             max_header_bytes=self._config.server.max_header_bytes,
             max_data_bytes=self._config.server.max_data_bytes,
             max_payload_bytes=self._config.server.max_payload_bytes,
+        )
+        self._requests = RequestFactory(
+            config=services.config,
+            catalogue=services.catalogue,
+            scheduler=services.scheduler,
+            prepare_voice=services.prepare_voice,
+            text_filter=services.text_filter,
+            encoders=services.encoders,
         )
         self._write_lock = asyncio.Lock()
         self._stream: Synthesis | None = None
@@ -240,8 +243,7 @@ class ConnectionHandler:
             synthesis.add_text(parse_text(event.data))
             synthesis.end_text()
         except KokoroError:
-            synthesis.cancel()
-            synthesis.output.close()
+            synthesis.close()
             raise
         self._begin_delivery(synthesis)
 
@@ -264,26 +266,7 @@ class ConnectionHandler:
     async def _open(self, event: Event, streaming: bool) -> Synthesis:
         if not self._accepting:
             raise ShuttingDownError("the server is shutting down")
-        services = self._services
-        config = self._config
-        options = parse_options(event.data, config.audio.output_rate)
-        voice = services.catalogue.resolve(options.voice, options.language)
-        await services.prepare_voice(voice)
-        speed = options.speed or voice.speed or config.voices.speed
-        output = create_output(options.output, config.audio.samples_per_chunk)
-        try:
-            job = services.scheduler.open(voice, speed)
-        except KokoroError:
-            output.close()
-            raise
-        splitter = SentenceSplitter(
-            first_clause_chars=FIRST_CLAUSE_CHARS if config.synthesis.fast_first_clause else 0
-        )
-        text_filter = services.text_filter(voice.language.code) if services.text_filter else None
-        _LOGGER.debug("Client %s: job %s, voice %s, speed %.2f, %s at %s Hz", self.peer,
-                      job.id, voice.name, speed, options.output.format, options.output.rate)
-        return Synthesis(job, output, splitter, text_filter,
-                         config.synthesis.max_text_length, streaming, services.encoders)
+        return await self._requests.open(event.data, streaming, self.peer)
 
     def _begin_delivery(self, synthesis: Synthesis) -> None:
         previous = self._last_delivery
@@ -311,7 +294,7 @@ class ConnectionHandler:
             _LOGGER.exception("Client %s: audio output failed", self.peer)
             await self._fail(SynthesisError(f"audio output failed: {type(err).__name__}"))
         finally:
-            synthesis.cancel()
+            synthesis.close()
 
     # -- writing -----------------------------------------------------------
 
