@@ -32,7 +32,10 @@ SendFn = Callable[[Event], Awaitable[None]]
 class TextFilter(Protocol):
     """An incremental text front-end (the normaliser)."""
 
-    def feed(self, delta: str) -> str: ...
+    def feed(self, delta: str) -> str:
+        """Text that is final; it ends only where boundaries.py lets a sentence
+        end, or at a line end, so the splitter may cut at its very end."""
+        ...
 
     def flush(self) -> str: ...
 
@@ -73,7 +76,8 @@ class Synthesis:
         if self._filter is None:
             self._submit(self._splitter.feed(text))
             return
-        # The normaliser releases text only where a sentence or line ends.
+        # The normaliser releases text only where a sentence or line ends; the
+        # splitter still applies the abbreviation rule there ("Dr." goes on).
         cleaned = self._filter.feed(text)
         self._submit(self._splitter.feed(cleaned, ends_sentence=bool(cleaned)))
 
