@@ -10,7 +10,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import InitVar, dataclass, field
 from enum import Enum
 
 from wyoming.event import Event
@@ -60,12 +60,28 @@ class Services:
     scheduler: Scheduler
     info: Event
     """The prebuilt answer to describe."""
-    prepare_voice: Callable[[VoiceChoice], Awaitable[None]]
-    """Makes sure the voice files are on disk (a download waits only this request)."""
-    text_filter: Callable[[str], TextFilter] | None
-    """Builds the text normaliser for a language; None turns it off."""
-    encoders: Executor
-    """Threads for encoding and resampling: off the event loop and the model thread."""
+    prepare_voice: InitVar[Callable[[VoiceChoice], Awaitable[None]]]
+    text_filter: InitVar[Callable[[str], TextFilter] | None]
+    encoders: InitVar[Executor]
+    requests: RequestFactory = field(init=False)
+    """Builds each request's Synthesis; the last three arguments are its parts."""
+
+    def __post_init__(
+        self,
+        prepare_voice: Callable[[VoiceChoice], Awaitable[None]],
+        text_filter: Callable[[str], TextFilter] | None,
+        encoders: Executor,
+    ) -> None:
+        # Built once here so that every connection shares one factory.
+        factory = RequestFactory(
+            config=self.config,
+            catalogue=self.catalogue,
+            scheduler=self.scheduler,
+            prepare_voice=prepare_voice,
+            text_filter=text_filter,
+            encoders=encoders,
+        )
+        object.__setattr__(self, "requests", factory)
 
 
 class ConnectionHandler:
@@ -91,14 +107,6 @@ class ConnectionHandler:
             max_header_bytes=self._config.server.max_header_bytes,
             max_data_bytes=self._config.server.max_data_bytes,
             max_payload_bytes=self._config.server.max_payload_bytes,
-        )
-        self._requests = RequestFactory(
-            config=services.config,
-            catalogue=services.catalogue,
-            scheduler=services.scheduler,
-            prepare_voice=services.prepare_voice,
-            text_filter=services.text_filter,
-            encoders=services.encoders,
         )
         self._write_lock = asyncio.Lock()
         self._stream: Synthesis | None = None
@@ -266,7 +274,7 @@ class ConnectionHandler:
     async def _open(self, event: Event, streaming: bool) -> Synthesis:
         if not self._accepting:
             raise ShuttingDownError("the server is shutting down")
-        return await self._requests.open(event.data, streaming, self.peer)
+        return await self._services.requests.open(event.data, streaming, self.peer)
 
     def _begin_delivery(self, synthesis: Synthesis) -> None:
         previous = self._last_delivery

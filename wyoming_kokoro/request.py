@@ -101,6 +101,7 @@ class RequestFactory:
     text_filter: Callable[[str], TextFilter] | None
     """Builds the text normaliser for a language; None turns it off."""
     encoders: Executor
+    """Threads for encoding and resampling: off the event loop and the model thread."""
 
     async def open(self, data: dict[str, Any], streaming: bool, peer: str) -> Synthesis:
         """Check the options, get the voice ready and queue a job for the request.
