@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from wyoming_kokoro.app import LoadedModel
 from wyoming_kokoro.engine import split_phonemes
-from wyoming_kokoro.handler import FIRST_CLAUSE_CHARS
 from wyoming_kokoro.sentences import SentenceSplitter
 
 SAMPLES_PER_TOKEN = 600
@@ -18,7 +17,7 @@ def phoneme_tokens(model: LoadedModel, phonemes: str) -> int:
 def expected_samples(model: LoadedModel, text: str, language: str = "e",
                      first_clause: bool = True) -> int:
     """Samples at 24 kHz for text, sentence by sentence, with nothing truncated."""
-    splitter = SentenceSplitter(first_clause_chars=FIRST_CLAUSE_CHARS if first_clause else 0)
+    splitter = SentenceSplitter.for_speech(first_clause)
     total = 0
     for sentence in splitter.feed(text) + splitter.flush():
         phonemes = model.engine.phonemize(sentence, language)

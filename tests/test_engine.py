@@ -7,6 +7,7 @@ import logging
 import pytest
 
 from tests.expected import phoneme_tokens
+from wyoming_kokoro import engine as engine_module
 from wyoming_kokoro.engine import MAX_PHONEMES, build_pipelines, split_phonemes
 from wyoming_kokoro.voices import VoiceCatalogue
 
@@ -36,7 +37,9 @@ def test_phonemes_beyond_the_context_are_split_not_dropped():
     assert split_phonemes("x" * 1200) == ["x" * 510, "x" * 510, "x" * 180]
 
 
-def test_english_without_spacy_uses_espeak_with_one_warning(loaded_model, caplog):
+def test_english_without_spacy_uses_espeak_with_one_warning(loaded_model, caplog, monkeypatch):
+    # Whether spaCy's English model happens to be installed must not matter here.
+    monkeypatch.setattr(engine_module, "spacy_english_installed", lambda: False)
     caplog.set_level(logging.WARNING)
     from wyoming_kokoro.config import validate
 
@@ -50,7 +53,8 @@ def test_english_without_spacy_uses_espeak_with_one_warning(loaded_model, caplog
     assert american and british
 
 
-def test_forcing_misaki_without_spacy_is_a_clear_error(loaded_model):
+def test_forcing_misaki_without_spacy_is_a_clear_error(loaded_model, monkeypatch):
+    monkeypatch.setattr(engine_module, "spacy_english_installed", lambda: False)
     from wyoming_kokoro.config import validate
     from wyoming_kokoro.errors import ModelError
 

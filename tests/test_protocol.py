@@ -184,11 +184,13 @@ async def test_output_rate_and_chunk_size(start_server, loaded_model):
     assert abs(result.samples - expected) <= 64
 
 
-async def test_english_falls_back_to_espeak(start_server):
+async def test_english_falls_back_to_espeak(start_server, loaded_model):
     server = await start_server()
-    result = await synthesize(server, "Hello world. The lights are on.", "af_heart")
+    text = "Hello world. The lights are on."
+    result = await synthesize(server, text, "af_heart")
     assert result.error is None
     assert result.samples > 0
+    assert result.samples == expected_samples(loaded_model, normalize(text, "a"), "a")
 
 
 async def test_an_error_reaches_a_client_that_keeps_sending(start_server):

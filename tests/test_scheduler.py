@@ -168,14 +168,33 @@ async def test_too_many_queued_sentences_is_busy(start_server):
     assert ok.error is None
 
 
+class TaggingFake(SlowFake):
+    """Audio whose every sample names the request its sentence came from."""
+
+    LEVELS = {"First": 1000, "Second": 2000}
+
+    def __call__(self, text, voice, speed):
+        super().__call__(text, voice, speed)
+        level = self.LEVELS[text.split()[0]]
+        return [np.full(2400, level / 32767, dtype=np.float32)]
+
+
 async def test_requests_on_one_connection_are_answered_in_order(start_server):
-    server = await start_server(synthesize=SlowFake(0.02))
+    # The first request is longer, so round-robin finishes the second one's
+    # audio first: only the handler's ordering keeps the answers apart.
+    server = await start_server(synthesize=TaggingFake(0.05))
     async with server.client() as client:
-        await client.write_event(synthesize_event("First request."))
+        await client.write_event(synthesize_event(
+            "First request. First again. First once more. First at last."))
         await client.write_event(synthesize_event("Second request."))
         first = await read_until(client, AudioResult(), "audio-stop")
         second = await read_until(client, AudioResult(), "audio-stop")
     assert first.types[0] == "audio-start" and second.types[0] == "audio-start"
+    assert first.types[-1] == "audio-stop" and second.types[-1] == "audio-stop"
+    first_samples = np.frombuffer(first.audio, dtype="<i2")
+    second_samples = np.frombuffer(second.audio, dtype="<i2")
+    assert set(first_samples.tolist()) == {1000} and len(first_samples) == 4 * 2400
+    assert set(second_samples.tolist()) == {2000} and len(second_samples) == 2400
 
 
 async def test_streaming_sentences_are_queued_as_they_complete(start_server):

@@ -43,11 +43,12 @@ def startup_voices(config: Config) -> tuple[str, ...]:
 
 
 def text_filter_factory(config: Config) -> Callable[[str], TextFilter] | None:
+    """The normaliser's constructor (it takes the language code), or None when off."""
     if not config.text.normalize:
         return None
     from .textnorm import StreamNormalizer
 
-    return partial(StreamNormalizer)
+    return StreamNormalizer
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import InitVar, dataclass, field
 from enum import Enum
 
 from wyoming.event import Event
@@ -18,7 +18,6 @@ from wyoming.info import Describe
 from wyoming.ping import Ping, Pong
 from wyoming.tts import Synthesize, SynthesizeChunk, SynthesizeStart, SynthesizeStop
 
-from .audio import create_output
 from .config import Config
 from .errors import (
     BadRequestError,
@@ -27,18 +26,14 @@ from .errors import (
     SynthesisError,
     SynthesisTimeoutError,
 )
-from .request import parse_options, parse_text
+from .request import RequestFactory, parse_text
 from .scheduler import Scheduler
-from .sentences import SentenceSplitter
 from .synthesis import Synthesis, TextFilter
 from .voices import VoiceCatalogue, VoiceChoice
 from .wire import ProtocolError, WireLimits, encode_event, parse_header, read_body, read_header_line
 
 _LOGGER = logging.getLogger(__name__)
 
-# The first sentence is cut at a clause mark once it runs past this many
-# characters, so that first audio does not wait for a long sentence.
-FIRST_CLAUSE_CHARS = 80
 # After an error, how long unread input is drained before the socket closes.
 LINGER_SECONDS = 2.0
 
@@ -65,12 +60,28 @@ class Services:
     scheduler: Scheduler
     info: Event
     """The prebuilt answer to describe."""
-    prepare_voice: Callable[[VoiceChoice], Awaitable[None]]
-    """Makes sure the voice files are on disk (a download waits only this request)."""
-    text_filter: Callable[[str], TextFilter] | None
-    """Builds the text normaliser for a language; None turns it off."""
-    encoders: Executor
-    """Threads for encoding and resampling: off the event loop and the model thread."""
+    prepare_voice: InitVar[Callable[[VoiceChoice], Awaitable[None]]]
+    text_filter: InitVar[Callable[[str], TextFilter] | None]
+    encoders: InitVar[Executor]
+    requests: RequestFactory = field(init=False)
+    """Builds each request's Synthesis; the last three arguments are its parts."""
+
+    def __post_init__(
+        self,
+        prepare_voice: Callable[[VoiceChoice], Awaitable[None]],
+        text_filter: Callable[[str], TextFilter] | None,
+        encoders: Executor,
+    ) -> None:
+        # Built once here so that every connection shares one factory.
+        factory = RequestFactory(
+            config=self.config,
+            catalogue=self.catalogue,
+            scheduler=self.scheduler,
+            prepare_voice=prepare_voice,
+            text_filter=text_filter,
+            encoders=encoders,
+        )
+        object.__setattr__(self, "requests", factory)
 
 
 class ConnectionHandler:
@@ -240,8 +251,7 @@ class ConnectionHandler:
             synthesis.add_text(parse_text(event.data))
             synthesis.end_text()
         except KokoroError:
-            synthesis.cancel()
-            synthesis.output.close()
+            synthesis.close()
             raise
         self._begin_delivery(synthesis)
 
@@ -264,26 +274,7 @@ class ConnectionHandler:
     async def _open(self, event: Event, streaming: bool) -> Synthesis:
         if not self._accepting:
             raise ShuttingDownError("the server is shutting down")
-        services = self._services
-        config = self._config
-        options = parse_options(event.data, config.audio.output_rate)
-        voice = services.catalogue.resolve(options.voice, options.language)
-        await services.prepare_voice(voice)
-        speed = options.speed or voice.speed or config.voices.speed
-        output = create_output(options.output, config.audio.samples_per_chunk)
-        try:
-            job = services.scheduler.open(voice, speed)
-        except KokoroError:
-            output.close()
-            raise
-        splitter = SentenceSplitter(
-            first_clause_chars=FIRST_CLAUSE_CHARS if config.synthesis.fast_first_clause else 0
-        )
-        text_filter = services.text_filter(voice.language.code) if services.text_filter else None
-        _LOGGER.debug("Client %s: job %s, voice %s, speed %.2f, %s at %s Hz", self.peer,
-                      job.id, voice.name, speed, options.output.format, options.output.rate)
-        return Synthesis(job, output, splitter, text_filter,
-                         config.synthesis.max_text_length, streaming, services.encoders)
+        return await self._services.requests.open(event.data, streaming, self.peer)
 
     def _begin_delivery(self, synthesis: Synthesis) -> None:
         previous = self._last_delivery
@@ -311,7 +302,7 @@ class ConnectionHandler:
             _LOGGER.exception("Client %s: audio output failed", self.peer)
             await self._fail(SynthesisError(f"audio output failed: {type(err).__name__}"))
         finally:
-            synthesis.cancel()
+            synthesis.close()
 
     # -- writing -----------------------------------------------------------
 

@@ -1,18 +1,29 @@
-"""Check the fields of a synthesize or synthesize-start event.
+"""Requests: check a synthesize or synthesize-start event and build its Synthesis.
 
 Clients send anything; every field is type-checked here so that a bad one
-gets an error naming it instead of an exception deep in the pipeline.
+gets an error naming it instead of an exception deep in the pipeline. A
+checked request is then turned into a Synthesis with its own voice, speed,
+output, job, splitter and normaliser; the connection only delivers it.
 """
 
 from __future__ import annotations
 
+import logging
 import math
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
-from .audio import OutputFormat, choose_format
-from .config import MAX_SPEED, MIN_SPEED
-from .errors import BadRequestError
+from .audio import OutputFormat, choose_format, create_output
+from .config import MAX_SPEED, MIN_SPEED, Config
+from .errors import BadRequestError, KokoroError
+from .scheduler import Scheduler
+from .sentences import SentenceSplitter
+from .synthesis import Synthesis, TextFilter
+from .voices import VoiceCatalogue, VoiceChoice
+
+_LOGGER = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -71,3 +82,53 @@ def parse_options(data: dict[str, Any], default_rate: int) -> RequestOptions:
             raise BadRequestError(f"kokoro.speed must be {MIN_SPEED} to {MAX_SPEED}; got {speed}")
         speed = float(speed)
     return RequestOptions(voice=name, language=language, output=output, speed=speed)
+
+
+def choose_speed(requested: float | None, voice: VoiceChoice, default: float) -> float:
+    """The request's own speed, else its preset's, else the configured default."""
+    return requested or voice.speed or default
+
+
+@dataclass(frozen=True)
+class RequestFactory:
+    """Turns a request's event data into a ready Synthesis."""
+
+    config: Config
+    catalogue: VoiceCatalogue
+    scheduler: Scheduler
+    prepare_voice: Callable[[VoiceChoice], Awaitable[None]]
+    """Makes sure the voice files are on disk (a download waits only this request)."""
+    text_filter: Callable[[str], TextFilter] | None
+    """Builds the text normaliser for a language; None turns it off."""
+    encoders: Executor
+    """Threads for encoding and resampling: off the event loop and the model thread."""
+
+    async def open(self, data: dict[str, Any], streaming: bool, peer: str) -> Synthesis:
+        """Check the options, get the voice ready and queue a job for the request.
+
+        Raises a KokoroError (bad request, unknown voice, busy) before anything
+        is queued or left open.
+        """
+        config = self.config
+        options = parse_options(data, config.audio.output_rate)
+        voice = self.catalogue.resolve(options.voice, options.language)
+        await self.prepare_voice(voice)
+        speed = choose_speed(options.speed, voice, config.voices.speed)
+        output = create_output(options.output, config.audio.samples_per_chunk)
+        try:
+            job = self.scheduler.open(voice, speed)
+        except KokoroError:
+            output.close()
+            raise
+        text_filter = self.text_filter(voice.language.code) if self.text_filter else None
+        _LOGGER.debug("Client %s: job %s, voice %s, speed %.2f, %s at %s Hz", peer,
+                      job.id, voice.name, speed, options.output.format, options.output.rate)
+        return Synthesis(
+            job=job,
+            output=output,
+            splitter=SentenceSplitter.for_speech(config.synthesis.fast_first_clause),
+            text_filter=text_filter,
+            max_text_length=config.synthesis.max_text_length,
+            streaming=streaming,
+            encoders=self.encoders,
+        )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -47,47 +46,55 @@ class _Done:
 
 @dataclass
 class SchedulerStats:
-    """Counters for logs, tests and benchmarks."""
+    """Counters that tests and logs read."""
 
-    sentences: int = 0
-    failures: int = 0
     timeouts: int = 0
-    discarded: int = 0
-    busy_rejections: int = 0
-    model_seconds: float = 0.0
     by_error: dict[str, int] = field(default_factory=dict)
 
 
 class Job:
-    """One request's sentences in the queue and the audio that comes back."""
+    """One request's sentences in the queue and the audio that comes back.
+
+    The request side uses submit, close_input, cancel and results; the
+    scheduler side uses ready, take, put and end. Neither side touches the
+    other's state: global bounds and the worker stay in the Scheduler.
+    """
 
     def __init__(self, scheduler: Scheduler, job_id: int, voice: VoiceChoice, speed: float) -> None:
         self.id = job_id
         self.voice = voice
         self.speed = speed
         self._scheduler = scheduler
-        self.pending: deque[str] = deque()
+        self._pending: deque[str] = deque()
         self._results: asyncio.Queue[list[np.ndarray] | _Done] = asyncio.Queue()
+        self._unread = 0
         self.input_closed = False
         self.finished = False
-        self.unread = 0
+
+    # -- request side ------------------------------------------------------
 
     def submit(self, sentence: str) -> None:
         """Queue one sentence; raises BusyError when the queue is full."""
         if self.finished:
             return
-        self._scheduler._enqueue(self, sentence)
+        self._scheduler.admit()
+        self._pending.append(sentence)
+        self._scheduler.wake()
 
     def close_input(self) -> None:
         """No more sentences will come; results end after the last one."""
         if self.input_closed:
             return
         self.input_closed = True
-        self._scheduler._maybe_finish(self)
+        self._scheduler.settle(self)
 
     def cancel(self) -> None:
         """Drop queued sentences and discard the one running, if any."""
-        self._scheduler._cancel(self)
+        if self.finished:
+            return
+        dropped = self._scheduler.finish(self, None)
+        if dropped:
+            _LOGGER.debug("Job %s cancelled, %s queued sentences dropped", self.id, dropped)
 
     async def results(self) -> AsyncIterator[np.ndarray]:
         """Audio arrays in sentence order; raises the job's error if it failed."""
@@ -97,15 +104,40 @@ class Job:
                 if item.error is not None:
                     raise item.error
                 return
-            self.unread -= 1
-            self._scheduler._wake()
+            self._unread -= 1
+            # A job held back for unread results may run again.
+            self._scheduler.wake()
             for audio in item:
                 yield audio
 
-    def _deliver(self, item: list[np.ndarray] | _Done) -> None:
-        if not isinstance(item, _Done):
-            self.unread += 1
-        self._results.put_nowait(item)
+    # -- scheduler side ----------------------------------------------------
+
+    @property
+    def queued(self) -> int:
+        """Sentences waiting for the model."""
+        return len(self._pending)
+
+    @property
+    def ready(self) -> bool:
+        """Has a sentence to run and a client that keeps up with reading."""
+        return bool(self._pending) and self._unread < MAX_UNREAD
+
+    def take(self) -> str:
+        """The next sentence for the model."""
+        return self._pending.popleft()
+
+    def put(self, audio: list[np.ndarray]) -> None:
+        """One sentence's audio, for results()."""
+        self._unread += 1
+        self._results.put_nowait(audio)
+
+    def end(self, error: KokoroError | None) -> int:
+        """Mark the job finished, end its results; returns the sentences dropped."""
+        self.finished = True
+        dropped = len(self._pending)
+        self._pending.clear()
+        self._results.put_nowait(_Done(error))
+        return dropped
 
 
 class Scheduler:
@@ -143,10 +175,6 @@ class Scheduler:
     def queued_sentences(self) -> int:
         return self._queued
 
-    @property
-    def busy(self) -> bool:
-        return self._running is not None
-
     def start(self) -> None:
         self._worker = asyncio.create_task(self._run(), name="kokoro-scheduler")
 
@@ -172,7 +200,7 @@ class Scheduler:
         self._closing = True
         cancelled = [job.id for job in self._jobs]
         for job in list(self._jobs):
-            self._finish(job, ShuttingDownError("the server is shutting down"))
+            self.finish(job, ShuttingDownError("the server is shutting down"))
         if self._worker is not None:
             self._worker.cancel()
             try:
@@ -184,47 +212,39 @@ class Scheduler:
 
     # -- used by Job -------------------------------------------------------
 
-    def _enqueue(self, job: Job, sentence: str) -> None:
+    def admit(self) -> None:
+        """Count one more queued sentence; raises BusyError past the bound."""
         if self._queued >= self._settings.max_queued_sentences:
             self._count_busy()
             raise BusyError(
                 f"{self._queued} sentences are already queued (max_queued_sentences)"
             )
-        job.pending.append(sentence)
         self._queued += 1
-        self._wake()
 
-    def _maybe_finish(self, job: Job) -> None:
-        if job.input_closed and not job.pending and self._running is not job:
-            self._finish(job, None)
+    def settle(self, job: Job) -> None:
+        """Finish job if its input is closed and none of its sentences remain."""
+        if job.input_closed and not job.queued and self._running is not job:
+            self.finish(job, None)
 
-    def _cancel(self, job: Job) -> None:
+    def finish(self, job: Job, error: KokoroError | None) -> int:
+        """Take job out of the rotation and end it; returns the sentences dropped."""
         if job.finished:
-            return
-        dropped = len(job.pending)
-        self._finish(job, None)
-        if dropped:
-            _LOGGER.debug("Job %s cancelled, %s queued sentences dropped", job.id, dropped)
-
-    def _finish(self, job: Job, error: KokoroError | None) -> None:
-        if job.finished:
-            return
-        job.finished = True
-        self._queued -= len(job.pending)
-        job.pending.clear()
+            return 0
         if job in self._jobs:
             index = self._jobs.index(job)
             self._jobs.remove(job)
             if index < self._cursor:
                 self._cursor -= 1
-        job._deliver(_Done(error))
+        dropped = job.end(error)
+        self._queued -= dropped
+        return dropped
+
+    def wake(self) -> None:
+        """Let the worker look for work again."""
+        self._wakeup.set()
 
     def _count_busy(self) -> None:
-        self.stats.busy_rejections += 1
         _LOGGER.warning("Synthesis queue full: request rejected with busy")
-
-    def _wake(self) -> None:
-        self._wakeup.set()
 
     def _next_job(self) -> Job | None:
         """Round-robin: the next job after the last one served that has work."""
@@ -232,7 +252,7 @@ class Scheduler:
         for step in range(n):
             index = (self._cursor + step) % n
             job = self._jobs[index]
-            if job.pending and job.unread < MAX_UNREAD:
+            if job.ready:
                 self._cursor = index + 1
                 return job
         return None
@@ -258,10 +278,9 @@ class Scheduler:
                 await self._wakeup.wait()
                 continue
             self._idle_pending = True
-            sentence = job.pending.popleft()
+            sentence = job.take()
             self._queued -= 1
             self._running = job
-            started = time.perf_counter()
             work = self._executor.submit(self._synthesize, sentence, job.voice, job.speed)
             future = asyncio.wrap_future(work)
             error: KokoroError | None = None
@@ -289,7 +308,7 @@ class Scheduler:
                     self._abandoned = work
                     future.add_done_callback(_log_late_failure)
                     # Run on_idle once the thread is free again.
-                    future.add_done_callback(lambda _: self._wake())
+                    future.add_done_callback(lambda _: self.wake())
             except KokoroError as err:
                 error = err
             except Exception as err:  # the model may raise anything; one request fails
@@ -297,19 +316,14 @@ class Scheduler:
                 error = SynthesisError(f"synthesis failed: {type(err).__name__}: {err}")
             finally:
                 self._running = None
-            elapsed = time.perf_counter() - started
-            self.stats.model_seconds += elapsed
             if error is not None:
-                self.stats.failures += 1
                 self.stats.by_error[error.code] = self.stats.by_error.get(error.code, 0) + 1
-                self._finish(job, error)
+                self.finish(job, error)
                 continue
-            self.stats.sentences += 1
             if job.finished:
-                self.stats.discarded += 1
-                continue
-            job._deliver(audio)
-            self._maybe_finish(job)
+                continue  # cancelled while its sentence ran: the audio is dropped
+            job.put(audio)
+            self.settle(job)
 
 
 def _log_late_failure(future: asyncio.Future) -> None:

@@ -7,15 +7,11 @@ boundary ends up in some piece, and flush() returns the rest.
 
 from __future__ import annotations
 
-_TERMINALS = ".!?…"
-# Full-width terminators end a sentence without a following space.
-_CJK_TERMINALS = "。！？；．"
-_CLOSERS = "\"'”’)]}»」』）】"
-_CLAUSE_MARKS = ",;:—、，；："
-_ABBREVIATIONS = frozenset(
-    {"mr", "mrs", "ms", "dr", "prof", "sr", "sra", "srta", "jr", "st", "vs", "mt", "no",
-     "nr", "approx", "dept", "fig", "mme", "mlle", "sig", "dott", "av", "ca"}
-)
+from .boundaries import CLAUSE_MARKS, IDEOGRAPHIC_BREAKS, STOPS, ends_sentence, skip_closers
+
+# The first sentence is cut at a clause mark once it runs past this many
+# characters, so that first audio does not wait for a long sentence.
+FIRST_CLAUSE_CHARS = 80
 
 
 class SentenceSplitter:
@@ -35,6 +31,11 @@ class SentenceSplitter:
         self._first_clause_chars = first_clause_chars
         self._min_clause_chars = min_clause_chars
         self._emitted = 0
+
+    @classmethod
+    def for_speech(cls, fast_first_clause: bool) -> SentenceSplitter:
+        """The splitter a request uses; fast_first_clause cuts a long first sentence early."""
+        return cls(first_clause_chars=FIRST_CLAUSE_CHARS if fast_first_clause else 0)
 
     def feed(self, text: str, ends_sentence: bool = False) -> list[str]:
         """Add text; return the pieces that are now complete.
@@ -83,18 +84,18 @@ class SentenceSplitter:
             ch = buf[i]
             if ch == "\n":
                 return i + 1
-            if ch in _CJK_TERMINALS:
-                return _skip_closers(buf, i + 1)
-            if ch in _TERMINALS:
-                j = _skip_closers(buf, i + 1)
-                while j < len(buf) and buf[j] in _TERMINALS:
-                    j = _skip_closers(buf, j + 1)
+            if ch in IDEOGRAPHIC_BREAKS:
+                return skip_closers(buf, i + 1)
+            if ch in STOPS:
+                j = skip_closers(buf, i + 1)
+                while j < len(buf) and buf[j] in STOPS:
+                    j = skip_closers(buf, j + 1)
                 if j == len(buf):
                     # Whether this ends a sentence depends on the next character.
-                    if final or (at_boundary and _ends_sentence(buf[:i], ch)):
+                    if final or (at_boundary and ends_sentence(buf[:i], ch)):
                         return j
                     return None
-                if buf[j].isspace() and _ends_sentence(buf[:i], ch):
+                if buf[j].isspace() and ends_sentence(buf[:i], ch):
                     return j
                 i = j
                 continue
@@ -104,7 +105,7 @@ class SentenceSplitter:
     def _first_clause_cut(self, buf: str, limit: int) -> int | None:
         """The first clause mark after min_clause_chars, followed by a space."""
         for k in range(self._min_clause_chars, min(limit, len(buf) - 1)):
-            if buf[k] in _CLAUSE_MARKS and buf[k + 1].isspace():
+            if buf[k] in CLAUSE_MARKS and buf[k + 1].isspace():
                 return k + 1
         return None
 
@@ -112,36 +113,10 @@ class SentenceSplitter:
 def _forced_cut(buf: str, limit: int) -> int:
     """Cut a piece of at most limit characters at a clause mark or a space."""
     window = buf[: limit + 1]
-    best = max(window.rfind(mark) for mark in _CLAUSE_MARKS)
+    best = max(window.rfind(mark) for mark in CLAUSE_MARKS)
     if best > 0:
         return best + 1
     space = window.rfind(" ")
     if space > 0:
         return space + 1
     return limit
-
-
-def _skip_closers(buf: str, j: int) -> int:
-    while j < len(buf) and buf[j] in _CLOSERS:
-        j += 1
-    return j
-
-
-def _ends_sentence(before: str, terminal: str) -> bool:
-    """False for abbreviations, initials and list numbers ("Dr.", "J.", "1.")."""
-    if terminal != ".":
-        return True
-    word = before.rsplit(None, 1)[-1] if before.split() else ""
-    word = word.lstrip("\"'“‘([{")
-    if not word:
-        return False
-    if word.lower() in _ABBREVIATIONS:
-        return False
-    if len(word) == 1 and word.isalpha():
-        return False
-    if "." in word and all(len(p) <= 1 for p in word.split(".")):
-        return False  # e.g. "e.g" or "U.S"
-    line = before.rsplit("\n", 1)[-1]
-    if word.isdigit() and line.strip() == word:
-        return False  # "1." numbering a list item
-    return True

@@ -33,7 +33,10 @@ SendFn = Callable[[Event], Awaitable[None]]
 class TextFilter(Protocol):
     """An incremental text front-end (the normaliser)."""
 
-    def feed(self, delta: str) -> str: ...
+    def feed(self, delta: str) -> str:
+        """Text that is final; it ends only where boundaries.py lets a sentence
+        end, or at a line end, so the splitter may cut at its very end."""
+        ...
 
     def flush(self) -> str: ...
 
@@ -43,6 +46,7 @@ class Synthesis:
 
     def __init__(
         self,
+        *,
         job: Job,
         output: AudioOutput,
         splitter: SentenceSplitter,
@@ -73,7 +77,8 @@ class Synthesis:
         if self._filter is None:
             self._submit(self._splitter.feed(text))
             return
-        # The normaliser releases text only where a sentence or line ends.
+        # The normaliser releases text only where a sentence or line ends; the
+        # splitter still applies the abbreviation rule there ("Dr." goes on).
         cleaned = self._filter.feed(text)
         self._submit(self._splitter.feed(cleaned, ends_sentence=bool(cleaned)))
 
@@ -84,7 +89,17 @@ class Synthesis:
         self.job.close_input()
 
     def cancel(self) -> None:
+        """Stop the job: queued sentences are dropped and deliver() ends."""
         self.job.cancel()
+
+    def close(self) -> None:
+        """Release the request: its job and its encoder. Safe to call more than once.
+
+        The one cleanup path, whether the audio was delivered, failed, or
+        never started.
+        """
+        self.job.cancel()
+        self.output.close()
 
     def _submit(self, sentences: list[str]) -> None:
         for sentence in sentences:
@@ -93,7 +108,7 @@ class Synthesis:
     async def deliver(self, send: SendFn) -> None:
         """Send the audio cycle (and synthesize-stopped when streaming).
 
-        Raises the job's error; closes the output on every path.
+        Raises the job's error; the caller closes the Synthesis afterwards.
         """
         fmt = self.output.output
         extra = {"format": fmt.format} if fmt.encoded else {}
@@ -110,23 +125,19 @@ class Synthesis:
                 chunk = AudioChunk(rate=fmt.rate, width=WIDTH, channels=CHANNELS, audio=payload)
                 await send(_with(chunk.event(), extra))
 
-        try:
-            async for audio in self.job.results():
-                payloads = await self._run(self.output.push, audio)
-                if payloads and self.first_audio_seconds is None:
-                    self.first_audio_seconds = time.perf_counter() - self._created
-                self.audio_seconds += len(audio) / MODEL_RATE
-                await send_payloads(payloads)
-            await send_payloads(await self._run(self.output.finish))
-            if not started:
-                # Empty text still gets a (silent) cycle: clients wait for audio-stop.
-                await send(_with(AudioStart(rate=fmt.rate, width=WIDTH, channels=CHANNELS).event(), extra))
-            await send(AudioStop().event())
-            if self.streaming:
-                await send(SynthesizeStopped().event())
-        finally:
-            self.job.cancel()
-            self.output.close()
+        async for audio in self.job.results():
+            payloads = await self._run(self.output.push, audio)
+            if payloads and self.first_audio_seconds is None:
+                self.first_audio_seconds = time.perf_counter() - self._created
+            self.audio_seconds += len(audio) / MODEL_RATE
+            await send_payloads(payloads)
+        await send_payloads(await self._run(self.output.finish))
+        if not started:
+            # Empty text still gets a (silent) cycle: clients wait for audio-stop.
+            await send(_with(AudioStart(rate=fmt.rate, width=WIDTH, channels=CHANNELS).event(), extra))
+        await send(AudioStop().event())
+        if self.streaming:
+            await send(SynthesizeStopped().event())
         _LOGGER.debug(
             "Job %s done: %.2f s of audio, first audio after %s",
             self.job.id, self.audio_seconds,

@@ -18,6 +18,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..boundaries import (
+    CLOSE_QUOTES,
+    IDEOGRAPHIC_STOPS,
+    MARKDOWN_CLOSERS,
+    OPEN_QUOTES,
+    STOPS,
+    ends_with_final,
+    is_initial,
+)
 from . import markdown
 from .inline import speak
 from .lexicon import Reading, word
@@ -29,18 +38,6 @@ from .markdown import BLANK, FENCE, FLOWING, ORDERED, PIPE, RULE, Block
 CODE_MAX_LINES = 3
 CODE_MAX_CHARS = 160
 
-# A piece ends after one of these, then a space. Ideographic stops need no space.
-_STOPS = frozenset(".!?…")
-_CJK_STOPS = frozenset("。！？")
-# May stand between the stop and the space: 'said "no." Then', '**Done.** Next'.
-_CLOSERS = frozenset("\"'”’»)]*_`~")
-# Quotes with distinct opening and closing marks: no cut inside (French puts a space
-# before the closing guillemet: « Bonne nuit ! »).
-_OPEN_QUOTES = frozenset("«“‹")
-_CLOSE_QUOTES = frozenset("»”›")
-# A line that already ends with one of these gets no added full stop.
-_FINAL = frozenset(".!?…:。！？।॥")
-_TRAILING_CLOSERS = "\"')]»”’"
 # No space is put between two pieces when the second starts with one of these.
 _NO_SPACE_BEFORE = frozenset(",.;:!?)]}…")
 
@@ -75,25 +72,6 @@ class _Table:
     head: list[str] = field(default_factory=list)  # spoken cells of the first row
     head_newline: bool = True
     rows: int = 0
-
-
-def _initial(line: str, j: int, start: int) -> bool:
-    """A dot after a one-letter word ("p.m.", "a. m.", "J. Smith") is not a cut.
-
-    Cutting there would keep "2:30 p.m." from being read together with what
-    follows it (whether that dot also ends the sentence). "21 °C." is a cut.
-    """
-    return (
-        line[j] == "."
-        and j - 1 >= start
-        and line[j - 1].isalpha()
-        and (j - 2 < start or line[j - 2].isspace() or line[j - 2] == ".")
-    )
-
-
-def _ends_sentence(text: str) -> bool:
-    text = text.rstrip().rstrip(_TRAILING_CLOSERS)
-    return bool(text) and text[-1] in _FINAL
 
 
 def _has_words(cell: str) -> bool:
@@ -197,23 +175,23 @@ class Document:
                 st.paren += 1
             elif c == ")":
                 st.paren = max(0, st.paren - 1)
-            elif c in _OPEN_QUOTES:
+            elif c in OPEN_QUOTES:
                 st.quote += 1
-            elif c in _CLOSE_QUOTES:
+            elif c in CLOSE_QUOTES:
                 st.quote = max(0, st.quote - 1)
             if st.square or st.paren or st.quote:
                 continue
             end = i + 1
-            if c in _CJK_STOPS:
+            if c in IDEOGRAPHIC_STOPS:
                 cuts.append(end)
                 last = end
             elif c.isspace():
                 j = i - 1
                 if j < last or line[j].isspace():
                     continue
-                while j >= last and line[j] in _CLOSERS:
+                while j >= last and line[j] in MARKDOWN_CLOSERS:
                     j -= 1
-                if j >= last and line[j] in _STOPS and not _initial(line, j, last):
+                if j >= last and line[j] in STOPS and not is_initial(line, j, last):
                     cuts.append(end)
                     last = end
         st.scanned = len(line)
@@ -245,7 +223,7 @@ class Document:
             if prefix and spoken[0] in _NO_SPACE_BEFORE:
                 prefix = prefix.rstrip(", ")
             piece = prefix + spoken
-        elif spoken[0] in _NO_SPACE_BEFORE or st.tail[-1] in _CJK_STOPS:
+        elif spoken[0] in _NO_SPACE_BEFORE or st.tail[-1] in IDEOGRAPHIC_STOPS:
             piece = spoken  # Chinese and Japanese put no space after a full stop
         else:
             piece = " " + spoken
@@ -258,7 +236,7 @@ class Document:
         assert st is not None
         out = self._piece(line[st.consumed:], last=True)
         if st.spoken:
-            if not _ends_sentence(st.tail):
+            if not ends_with_final(st.tail):
                 out += self.lang.full_stop
         elif st.block.kind == ORDERED:
             out = st.block.number + self.lang.full_stop  # an empty item still says its number
@@ -273,7 +251,7 @@ class Document:
         spoken = spoken.strip().lstrip("> ")
         if not spoken:
             return ""
-        if not _ends_sentence(spoken):
+        if not ends_with_final(spoken):
             spoken += self.lang.full_stop
         return spoken + ("\n" if newline else "")
 
