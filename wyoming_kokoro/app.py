@@ -77,7 +77,7 @@ class Phase(enum.Enum):
 
     MODEL_LOAD = "model load"
     WARMUP = "warm-up"
-    LISTEN = "listen"
+    LISTEN = "listen set-up"
     SERVING = "serving"
 
 
