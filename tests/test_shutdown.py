@@ -57,18 +57,23 @@ class ServerProcess:
         raise AssertionError(f"no log line matching {pattern!r}; log:\n{log}")
 
 
-async def start_process(model_dir: Path) -> ServerProcess:
-    env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1")
+async def spawn(model_dir: Path, *flags: str, env: dict[str, str] | None = None) -> ServerProcess:
+    """Start the server on the tiny model and a free port; does not wait for it."""
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "wyoming_kokoro",
         "--uri", "tcp://127.0.0.1:0", "--model-dir", str(model_dir), "--voice", "ef_dora",
-        "--no-zeroconf", "--no-warmup", "--english-g2p", "espeak", "--language", "e",
-        "--shutdown-grace", str(GRACE),
-        cwd=ROOT, env=env, stdin=asyncio.subprocess.DEVNULL,
+        "--english-g2p", "espeak", "--language", "e", "--shutdown-grace", str(GRACE), *flags,
+        cwd=ROOT, env=dict(os.environ, HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1", **(env or {})),
+        stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
     )
     server = ServerProcess(process)
     server._reader = asyncio.create_task(server._read_log())
+    return server
+
+
+async def start_process(model_dir: Path) -> ServerProcess:
+    server = await spawn(model_dir, "--no-zeroconf", "--no-warmup")
     match = await server.wait_for_line(r"Ready on tcp://127\.0\.0\.1:(\d+)", STARTUP_TIMEOUT)
     server.port = int(match.group(1))
     return server

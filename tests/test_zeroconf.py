@@ -90,9 +90,11 @@ async def test_a_name_conflict_renames_the_second_server(start_server, caplog):
     name = _unique()
     async with Browser() as browser:
         first = await start_server(zeroconf=_zeroconf(name))
+        first_advertisement = await first.app.running.advertiser.registered()
         second = await start_server(zeroconf=_zeroconf(name))
-        assert first.app.running.advertisement.name == name
-        assert second.app.running.advertisement.name == f"{name}-2"
+        second_advertisement = await second.app.running.advertiser.registered()
+        assert first_advertisement.name == name
+        assert second_advertisement.name == f"{name}-2"
         renamed = f"{name}-2.{SERVICE_TYPE}"
         assert await browser.wait_for(browser.added, renamed)
         info = await browser.resolve(renamed)
@@ -105,7 +107,7 @@ async def test_no_zeroconf_advertises_nothing(start_server):
     name = _unique()
     async with Browser() as browser:
         server = await start_server(zeroconf={"enabled": False, "name": name})
-        assert server.app.running.advertisement is None
+        assert server.app.running.advertiser is None
         assert not await browser.wait_for(browser.added, f"{name}.{SERVICE_TYPE}", timeout=3)
 
 
@@ -113,7 +115,7 @@ async def test_multicast_unavailable_keeps_serving(start_server, caplog):
     # An interface address this machine does not have: zeroconf cannot bind.
     server = await start_server(zeroconf={"enabled": True, "name": _unique(),
                                           "interfaces": ["192.0.2.123"]})
-    assert server.app.running.advertisement is None
+    assert await server.app.running.advertiser.registered() is None
     assert "Zeroconf unavailable" in caplog.text
     async with server.client() as client:
         await client.write_event(Event(type="describe"))

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 import os
 import signal
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
+from typing import TypeVar
 
 from wyoming.event import Event
 
 from .config import Config
 from .describe import build_info
-from .discovery import Advertisement, advertise
+from .discovery import Advertiser
 from .engine import Engine
 from .errors import UnknownVoiceError
 from .handler import ConnectionHandler, Services
@@ -29,6 +32,8 @@ from .voices import CATALOGUE, VoiceCatalogue, VoiceChoice, parse_blend
 _LOGGER = logging.getLogger(__name__)
 
 ENCODER_THREADS = max(1, min(4, os.cpu_count() or 1))
+
+T = TypeVar("T")
 
 
 def startup_voices(config: Config) -> tuple[str, ...]:
@@ -68,39 +73,82 @@ def load_model(config: Config) -> LoadedModel:
     return LoadedModel(engine, files, usable)
 
 
+class Phase(enum.Enum):
+    """The steps of start-up, in order; a stop request names the one it cut off."""
+
+    MODEL_LOAD = "model load"
+    WARMUP = "warm-up"
+    LISTEN = "listen set-up"
+    SERVING = "serving"
+
+
+# Test hook: seconds that the warm-up is held open, so that a test can stop
+# the server during it (a warm-up on the tiny model is over in a blink).
+WARMUP_DELAY_ENV = "WYOMING_KOKORO_TEST_WARMUP_DELAY"
+
+
 @dataclass
 class Running:
-    """What startup built and shutdown takes apart."""
+    """What a finished start-up serves with."""
 
-    engine: Engine
     scheduler: Scheduler
     server: Server
-    catalogue: VoiceCatalogue
-    advertisement: Advertisement | None
-    encoders: ThreadPoolExecutor
+    advertiser: Advertiser | None
+    """Registers the zeroconf name in the background; None without zeroconf."""
 
 
 class App:
-    """Builds the parts from a Config, serves, and shuts down gracefully."""
+    """Builds the parts from a Config, serves, and shuts down gracefully.
+
+    Start-up may be cut off at any phase: shutdown() takes apart whatever
+    has been built so far, in reverse order.
+    """
 
     def __init__(self, config: Config, model: LoadedModel | None = None) -> None:
         """model: an already loaded model (tests share one); None loads it at startup."""
         self.config = config
         self._model = model
+        self.phase = Phase.MODEL_LOAD
         self.running: Running | None = None
         # Tests about protocol timing swap in a fake synthesiser here.
         self.synthesize_fn: SynthesizeFn | None = None
         self._stop = asyncio.Event()
+        # The parts, each set as soon as it has started.
+        self._loader: ThreadPoolExecutor | None = None
+        self._encoders: ThreadPoolExecutor | None = None
+        self._scheduler: Scheduler | None = None
+        self._server: Server | None = None
+        self._advertiser: Advertiser | None = None
+        self._thread_work: set[Phase] = set()
+        """Start-up phases whose work still runs in a thread, which cannot be cancelled."""
+
+    @property
+    def threads_busy(self) -> bool:
+        """True while a cut-off model load or warm-up still runs in its thread."""
+        return bool(self._thread_work)
 
     def request_stop(self) -> None:
         self._stop.set()
 
+    async def run(self) -> None:
+        """Start up, then serve until a stop request; a request during start-up cuts it short."""
+        startup = asyncio.create_task(self.startup(), name="kokoro-startup")
+        stop = asyncio.create_task(self._stop.wait())
+        await asyncio.wait({startup, stop}, return_when=asyncio.FIRST_COMPLETED)
+        stop.cancel()
+        if not startup.done():
+            startup.cancel()
+            await asyncio.wait({startup})
+            _LOGGER.info("Stopped during %s", self.phase.value)
+            return
+        startup.result()  # start-up errors end the run here
+        await self.serve()
+
     async def startup(self) -> Running:
-        """Load the model, start the queue, listen, then advertise."""
+        """Load the model, start the queue, warm up, listen, then advertise in the background."""
         config = self.config
-        model = self._model
-        if model is None:
-            model = await asyncio.to_thread(load_model, config)
+        self.phase = Phase.MODEL_LOAD
+        model = self._model or await self._load_model()
         engine, files = model.engine, model.files
         speakable = [
             name for name, voice in CATALOGUE.items()
@@ -108,19 +156,23 @@ class App:
         ]
         catalogue = VoiceCatalogue(speakable, config.voices.presets, config.voices.default)
         catalogue.check()
-        scheduler = Scheduler(self.synthesize_fn or engine.synthesize, config.synthesis,
-                              on_idle=trim_memory)
-        scheduler.start()
-        if config.model.warmup:
-            default = catalogue.resolve(None)
-            await prepare_voice(files, default)
-            await scheduler.run_in_model_thread(partial(engine.warmup, default))
-            _LOGGER.info("Model warmed up with %s", default.name)
-        info: Event = build_info(catalogue).event()
         # A small pool of its own: few threads keep few malloc arenas, so
         # memory stays flat however many requests encode.
-        encoders = ThreadPoolExecutor(max_workers=ENCODER_THREADS,
-                                      thread_name_prefix="kokoro-encode")
+        self._encoders = encoders = ThreadPoolExecutor(max_workers=ENCODER_THREADS,
+                                                       thread_name_prefix="kokoro-encode")
+        self._scheduler = scheduler = Scheduler(self.synthesize_fn or engine.synthesize,
+                                                config.synthesis, on_idle=trim_memory)
+        scheduler.start()
+        if config.model.warmup:
+            self.phase = Phase.WARMUP
+            default = catalogue.resolve(None)
+            _LOGGER.info("Warming up the model with %s", default.name)
+            await prepare_voice(files, default)
+            await scheduler.run_in_model_thread(
+                self._in_thread(Phase.WARMUP, partial(_warm_up, engine, default)))
+            _LOGGER.info("Model warmed up with %s", default.name)
+        self.phase = Phase.LISTEN
+        info: Event = build_info(catalogue).event()
         services = Services(
             config=config,
             catalogue=catalogue,
@@ -130,49 +182,86 @@ class App:
             text_filter=text_filter_factory(config),
             encoders=encoders,
         )
-        server = Server(config.server, partial(ConnectionHandler, services))
+        self._server = server = Server(config.server, partial(ConnectionHandler, services))
         uri = await server.start()
-        # Register only once the socket listens: a client that resolves the
-        # service must be able to connect.
-        advertisement = None
+        self.phase = Phase.SERVING
+        _LOGGER.info("Ready on %s", uri)
+        # Only now that the socket listens: a client that resolves the service
+        # must be able to connect. The name check (1.5 s) runs behind serving.
         if server.is_tcp and config.zeroconf.enabled:
             assert server.host is not None and server.port is not None
-            advertisement = await advertise(config.zeroconf, server.host, server.port)
-        _LOGGER.info("Ready on %s", uri)
-        self.running = Running(engine, scheduler, server, catalogue, advertisement, encoders)
+            self._advertiser = Advertiser(config.zeroconf, server.host, server.port)
+        self.running = Running(scheduler, server, self._advertiser)
         return self.running
 
+    async def _load_model(self) -> LoadedModel:
+        _LOGGER.info("Loading the model")
+        # A thread of its own that lives until shutdown: a load in a thread
+        # that ends afterwards (asyncio.to_thread, or the model thread itself)
+        # left every later inference about ten times slower on CPU, through
+        # torch's OpenMP thread pool.
+        self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kokoro-load")
+        work = self._in_thread(Phase.MODEL_LOAD, partial(load_model, self.config))
+        return await asyncio.get_running_loop().run_in_executor(self._loader, work)
+
+    def _in_thread(self, phase: Phase, func: Callable[[], T]) -> Callable[[], T]:
+        """func, marked busy from now until it returns in its thread."""
+        self._thread_work.add(phase)
+
+        def run() -> T:
+            try:
+                return func()
+            finally:
+                self._thread_work.discard(phase)
+
+        return run
+
     async def serve(self) -> None:
-        """Until SIGTERM/SIGINT (or the end of stdin for stdio://)."""
+        """Until request_stop() (or the end of stdin for stdio://)."""
         assert self.running is not None
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, self.request_stop)
         stop = asyncio.create_task(self._stop.wait())
         closed = asyncio.create_task(self.running.server.wait_closed())
         await asyncio.wait({stop, closed}, return_when=asyncio.FIRST_COMPLETED)
         for task in (stop, closed):
             task.cancel()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(sig)
 
     async def shutdown(self) -> None:
-        """Stop accepting, let streams finish within the grace period, unregister."""
-        running = self.running
-        if running is None:
-            return
-        grace = self.config.server.shutdown_grace
-        _LOGGER.info("Shutting down (grace %.1f s)", grace)
-        report = await running.server.stop(grace)
-        cancelled = await running.scheduler.stop()
-        running.encoders.shutdown(wait=True)
-        if running.advertisement is not None:
-            await running.advertisement.unregister()
-        _LOGGER.info(
-            "Stopped: %s connections closed, %s requests cut off, %s queued jobs cancelled",
-            report.connections, report.cut_off, len(cancelled),
-        )
+        """Take apart what start-up built, last started first; safe at any phase, and twice.
+
+        The server stops accepting and lets streams finish within the grace
+        period, while the zeroconf goodbye goes out alongside.
+        """
+        advertiser, server, scheduler = self._advertiser, self._server, self._scheduler
+        encoders, loader = self._encoders, self._loader
+        self._advertiser = self._server = self._scheduler = None
+        self._encoders = self._loader = None
         self.running = None
+        withdraw = asyncio.create_task(advertiser.withdraw()) if advertiser else None
+        report = None
+        if server is not None:
+            grace = self.config.server.shutdown_grace
+            _LOGGER.info("Shutting down (grace %.1f s)", grace)
+            report = await server.stop(grace)
+        cancelled = await scheduler.stop() if scheduler is not None else []
+        if encoders is not None:
+            encoders.shutdown(wait=True)
+        if withdraw is not None:
+            await withdraw
+        if loader is not None:
+            # A load still running keeps its thread; see threads_busy.
+            loader.shutdown(wait=False)
+        if report is not None:
+            _LOGGER.info(
+                "Stopped: %s connections closed, %s requests cut off, %s queued jobs cancelled",
+                report.connections, report.cut_off, len(cancelled),
+            )
+
+
+def _warm_up(engine: Engine, voice: VoiceChoice) -> None:
+    delay = float(os.environ.get(WARMUP_DELAY_ENV, "0") or 0)
+    if delay > 0:
+        time.sleep(delay)
+    engine.warmup(voice)
 
 
 async def prepare_voice(files: ModelFiles, voice: VoiceChoice) -> None:
@@ -184,11 +273,23 @@ async def prepare_voice(files: ModelFiles, voice: VoiceChoice) -> None:
             await asyncio.to_thread(files.fetch_voice, name)
 
 
-async def run_app(config: Config) -> None:
-    """Startup, serve, shutdown."""
+async def run_app(config: Config, stop_requested: Callable[[], bool] = lambda: False) -> bool:
+    """Start-up, serve, shutdown, with SIGTERM/SIGINT leading to shutdown at any phase.
+
+    stop_requested: whether a signal came before the event loop ran.
+    Returns App.threads_busy: True when a cut-off thread still runs, which
+    the caller can only leave behind by ending the process.
+    """
     app = App(config)
-    await app.startup()
+    loop = asyncio.get_running_loop()
+    # Before anything starts, so that no phase is left to the default action
+    # (death by signal, with no goodbye for zeroconf).
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, app.request_stop)
+    if stop_requested():
+        app.request_stop()
     try:
-        await app.serve()
+        await app.run()
     finally:
         await app.shutdown()
+    return app.threads_busy

@@ -6,20 +6,19 @@ the name stays the same across restarts unless another server already has it.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 import re
 import socket
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+
+from zeroconf import DNSQuestionType, IPVersion, NonUniqueNameException
+from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
 
 from . import __version__
 from .config import ZeroconfSettings
 from .describe import PROGRAM_NAME
-
-if TYPE_CHECKING:
-    from zeroconf import ServiceInfo
-    from zeroconf.asyncio import AsyncZeroconf
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -76,30 +75,25 @@ class Advertisement:
     address: str
     port: int
     _zeroconf: AsyncZeroconf
-    _info: ServiceInfo
+    _info: AsyncServiceInfo
 
     async def unregister(self) -> None:
-        zc = self._zeroconf
         try:
             # Both calls return an awaitable that must itself be awaited, or
             # the goodbye packets are never sent.
-            await (await zc.async_unregister_service(self._info))
+            await (await self._zeroconf.async_unregister_service(self._info))
         finally:
-            await zc.async_close()
+            await self._zeroconf.async_close()
         _LOGGER.info("Zeroconf: %s unregistered", self.name)
 
 
-async def _name_taken(zc: object, name: str) -> bool:
+async def _name_taken(zc: AsyncZeroconf, name: str) -> bool:
     """Ask the network whether another server already answers to this name.
 
     zeroconf's own probe asks for unicast replies, which another process on
     the same host may never receive (both share port 5353), so a plain
     multicast question settles it first.
     """
-    from zeroconf import DNSQuestionType
-    from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
-
-    assert isinstance(zc, AsyncZeroconf)
     probe = AsyncServiceInfo(SERVICE_TYPE, f"{name}.{SERVICE_TYPE}")
     if await probe.async_request(zc.zeroconf, NAME_CHECK_MS, question_type=DNSQuestionType.QM):
         return True
@@ -109,10 +103,11 @@ async def _name_taken(zc: object, name: str) -> bool:
 
 
 async def advertise(settings: ZeroconfSettings, bind_host: str, port: int) -> Advertisement | None:
-    """Register the service; None (with one warning) if multicast is unavailable."""
-    from zeroconf import IPVersion, NonUniqueNameException
-    from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
+    """Register the service; None (with one warning) if multicast is unavailable.
 
+    Cancelled part-way, it closes its zeroconf instance before re-raising,
+    which sends the goodbye for a registration that had already begun.
+    """
     address = advertised_address(settings, bind_host)
     interfaces: list[str] | None = list(settings.interfaces) or None
     if interfaces is None and bind_host == "127.0.0.1":
@@ -120,35 +115,81 @@ async def advertise(settings: ZeroconfSettings, bind_host: str, port: int) -> Ad
     base = settings.name or default_name()
     try:
         zc = AsyncZeroconf(interfaces=interfaces or "all", ip_version=IPVersion.V4Only)
-        # Until its sockets listen, answers to the name check would be missed.
-        await zc.zeroconf.async_wait_for_start()
     except OSError as err:
         _LOGGER.warning("Zeroconf unavailable (%s); serving on TCP without discovery", err)
         return None
-    for attempt in range(1, MAX_RENAMES + 1):
-        name = base if attempt == 1 else f"{base}-{attempt}"
-        if await _name_taken(zc, name):
-            _LOGGER.info("Zeroconf name %s is taken; trying another", name)
-            continue
-        info = AsyncServiceInfo(
-            SERVICE_TYPE,
-            f"{name}.{SERVICE_TYPE}",
-            addresses=[socket.inet_aton(address)],
-            port=port,
-            properties={"version": __version__, "program": PROGRAM_NAME},
-            server=f"{name}.local.",
-        )
-        try:
-            await (await zc.async_register_service(info))
-        except NonUniqueNameException:
-            _LOGGER.info("Zeroconf name %s is taken; trying another", name)
-            continue
-        except OSError as err:
-            _LOGGER.warning("Zeroconf unavailable (%s); serving on TCP without discovery", err)
-            await zc.async_close()
-            return None
-        _LOGGER.info("Zeroconf: advertising %s at %s:%s", name, address, port)
-        return Advertisement(name, address, port, zc, info)
+    step = "socket start"
+    try:
+        # Until its sockets listen, answers to the name check would be missed.
+        await zc.zeroconf.async_wait_for_start()
+        for attempt in range(1, MAX_RENAMES + 1):
+            name = base if attempt == 1 else f"{base}-{attempt}"
+            step = f"name check of {name}"
+            _LOGGER.info("Zeroconf: checking that the name %s is free", name)
+            if await _name_taken(zc, name):
+                _LOGGER.info("Zeroconf name %s is taken; trying another", name)
+                continue
+            info = AsyncServiceInfo(
+                SERVICE_TYPE,
+                f"{name}.{SERVICE_TYPE}",
+                addresses=[socket.inet_aton(address)],
+                port=port,
+                properties={"version": __version__, "program": PROGRAM_NAME},
+                server=f"{name}.local.",
+            )
+            step = f"registration of {name}"
+            _LOGGER.info("Zeroconf: registering %s", name)
+            try:
+                await (await zc.async_register_service(info))
+            except NonUniqueNameException:
+                _LOGGER.info("Zeroconf name %s is taken; trying another", name)
+                continue
+            _LOGGER.info("Zeroconf: advertising %s at %s:%s", name, address, port)
+            return Advertisement(name, address, port, zc, info)
+    except asyncio.CancelledError:
+        # async_close unregisters whatever reached zeroconf's registry, so a
+        # browser that already saw the service also sees it go.
+        _LOGGER.info("Zeroconf: stopped during the %s", step)
+        await zc.async_close()
+        raise
+    except OSError as err:
+        _LOGGER.warning("Zeroconf unavailable (%s); serving on TCP without discovery", err)
+        await zc.async_close()
+        return None
     await zc.async_close()
     _LOGGER.warning("Zeroconf: no free name after %s tries; not advertising", MAX_RENAMES)
     return None
+
+
+class Advertiser:
+    """Runs advertise() in the background, so that serving need not wait for the name check.
+
+    Create it only once the socket listens: a client that resolves the
+    service must be able to connect.
+    """
+
+    def __init__(self, settings: ZeroconfSettings, bind_host: str, port: int) -> None:
+        self._task = asyncio.create_task(advertise(settings, bind_host, port),
+                                         name="kokoro-zeroconf")
+        self._task.add_done_callback(_log_failure)
+
+    async def registered(self) -> Advertisement | None:
+        """The registered service once registration ends; None if it could not be."""
+        return await asyncio.shield(self._task)
+
+    async def withdraw(self) -> None:
+        """Cut registration short, or unregister; either way goodbyes go out for what was announced."""
+        self._task.cancel()
+        # wait() rather than awaiting the task: a cancellation of the caller
+        # itself must not be mistaken for the task's own.
+        await asyncio.wait({self._task})
+        if self._task.cancelled() or self._task.exception() is not None:
+            return
+        advertisement = self._task.result()
+        if advertisement is not None:
+            await advertisement.unregister()
+
+
+def _log_failure(task: asyncio.Task[Advertisement | None]) -> None:
+    if not task.cancelled() and (err := task.exception()) is not None:
+        _LOGGER.error("Zeroconf registration failed: %r", err, exc_info=err)
