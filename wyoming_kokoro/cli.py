@@ -19,6 +19,8 @@ def _add_flag(parser: argparse.ArgumentParser, setting: Setting) -> None:
     if flag.switch is not None:
         parser.add_argument(flag.name, action="store_true", help=help_text)
         return
+    if setting.default not in (None, [], {}):
+        help_text += f" (default {setting.default})"
     options: dict[str, Any] = {"help": help_text, "metavar": flag.metavar}
     if flag.choices is not None:
         options["choices"] = flag.choices

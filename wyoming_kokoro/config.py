@@ -199,7 +199,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("model", "device", "auto", vol.In(DEVICES), "auto, cpu or cuda",
        Flag("--device", choices=DEVICES)),
     Setting("model", "threads", 0, vol.All(int, vol.Range(min=0, max=256)),
-       "torch intra-op threads (0: torch's default)", Flag("--threads", "N", int)),
+       "torch intra-op threads; 0 keeps torch's default", Flag("--threads", "N", int)),
     Setting("model", "warmup", True, bool, "synthesise once at start-up",
        Flag("--no-warmup", switch=False, help="skip the start-up synthesis")),
     Setting("model", "english_g2p", "auto", vol.In(ENGLISH_G2P), "auto, misaki or espeak",
