@@ -56,7 +56,7 @@ class Synthesis:
         encoders: Executor,
     ) -> None:
         self.job = job
-        self.output = output
+        self._output = output
         self.streaming = streaming
         self._encoders = encoders
         self._splitter = splitter
@@ -99,7 +99,7 @@ class Synthesis:
         never started.
         """
         self.job.cancel()
-        self.output.close()
+        self._output.close()
 
     def _submit(self, sentences: list[str]) -> None:
         for sentence in sentences:
@@ -110,7 +110,7 @@ class Synthesis:
 
         Raises the job's error; the caller closes the Synthesis afterwards.
         """
-        fmt = self.output.output
+        fmt = self._output.output
         extra = {"format": fmt.format} if fmt.encoded else {}
         started = False
 
@@ -126,12 +126,12 @@ class Synthesis:
                 await send(_with(chunk.event(), extra))
 
         async for audio in self.job.results():
-            payloads = await self._run(self.output.push, audio)
+            payloads = await self._run(self._output.push, audio)
             if payloads and self.first_audio_seconds is None:
                 self.first_audio_seconds = time.perf_counter() - self._created
             self.audio_seconds += len(audio) / MODEL_RATE
             await send_payloads(payloads)
-        await send_payloads(await self._run(self.output.finish))
+        await send_payloads(await self._run(self._output.finish))
         if not started:
             # Empty text still gets a (silent) cycle: clients wait for audio-stop.
             await send(_with(AudioStart(rate=fmt.rate, width=WIDTH, channels=CHANNELS).event(), extra))
@@ -147,7 +147,7 @@ class Synthesis:
     async def _run(self, func: Callable[..., list[bytes]], *args: np.ndarray) -> list[bytes]:
         # Encoding and resampling run in worker threads, never on the event
         # loop and never in the model thread.
-        if not self.output.runs_in_thread:
+        if not self._output.runs_in_thread:
             return func(*args)
         loop = asyncio.get_running_loop()
         work = asyncio.ensure_future(loop.run_in_executor(self._encoders, func, *args))
