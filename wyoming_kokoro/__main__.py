@@ -9,10 +9,6 @@ import signal
 import sys
 from types import FrameType
 
-from .cli import build_parser, overrides_from_args
-from .config import load_config
-from .errors import ConfigError, KokoroError
-
 _LOGGER = logging.getLogger("wyoming_kokoro")
 
 
@@ -35,6 +31,11 @@ class EarlyStop:
 def run() -> None:
     """Parse, load, serve; start-up failures end in one clear line and exit code."""
     early = EarlyStop()
+    # Imported only now, so that a signal during these imports is caught too.
+    from .cli import build_parser, overrides_from_args
+    from .config import load_config
+    from .errors import ConfigError, KokoroError
+
     args = build_parser().parse_args()
     try:
         config = load_config(args.config, overrides_from_args(args))

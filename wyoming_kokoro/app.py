@@ -132,6 +132,9 @@ class App:
 
     async def run(self) -> None:
         """Start up, then serve until a stop request; a request during start-up cuts it short."""
+        if self._stop.is_set():
+            _LOGGER.info("Stopped before start-up began")
+            return
         startup = asyncio.create_task(self.startup(), name="kokoro-startup")
         stop = asyncio.create_task(self._stop.wait())
         await asyncio.wait({startup, stop}, return_when=asyncio.FIRST_COMPLETED)
