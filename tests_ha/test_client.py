@@ -54,9 +54,7 @@ async def test_close_keeps_the_callers_cancellation(
         await stopped.wait()
 
 
-async def test_close_waits_for_its_tasks(
-    socket_enabled: None, kokoro_server: KokoroServer
-) -> None:
+async def test_close_waits_for_its_tasks(socket_enabled: None, kokoro_server: KokoroServer) -> None:
     """No task of a request outlives aclose(): the text stream has stopped when it returns."""
     stopped = asyncio.Event()
 

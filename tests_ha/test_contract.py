@@ -74,8 +74,22 @@ BLENDS = [
     "af_bella++af_sky",
     "af_bella+",
     ":0.5",
-    "+".join(["af_bella", "af_sky", "af_heart", "am_adam", "bf_emma", "ef_dora", "em_alex", "ff_siwis"]),
-    "+".join(["af_bella", "af_sky", "af_heart", "am_adam", "bf_emma", "ef_dora", "em_alex", "ff_siwis", "if_sara"]),
+    "+".join(
+        ["af_bella", "af_sky", "af_heart", "am_adam", "bf_emma", "ef_dora", "em_alex", "ff_siwis"]
+    ),
+    "+".join(
+        [
+            "af_bella",
+            "af_sky",
+            "af_heart",
+            "am_adam",
+            "bf_emma",
+            "ef_dora",
+            "em_alex",
+            "ff_siwis",
+            "if_sara",
+        ]
+    ),
     "+".join(["af_bella"] * 9),
 ]
 
