@@ -74,7 +74,7 @@ async def reference_frames(hass: HomeAssistant, entry: MockConfigEntry, text: st
     return frames
 
 
-@pytest.mark.parametrize("fmt", ["mp3", "opus", "flac", "wav"])
+@pytest.mark.parametrize("fmt", ["mp3", "opus", "aac", "flac", "wav"])
 async def test_formats_through_home_assistant(
     hass: HomeAssistant, kokoro_entry: MockConfigEntry, fmt: str
 ) -> None:
@@ -99,6 +99,12 @@ async def test_formats_through_home_assistant(
         # MP3 adds encoder delay and padding (at most about two frames).
         assert decoded.rate == MODEL_RATE
         assert frames <= decoded.samples <= frames + 2 * 1152
+    elif fmt == "aac":
+        # ADTS carries no edit list: the 1024 priming samples and the padding
+        # of the last frame are decoded too.
+        assert decoded.codec == "aac"
+        assert decoded.rate == MODEL_RATE
+        assert frames <= decoded.samples <= frames + 3 * 1024
     else:
         assert decoded.rate == MODEL_RATE
         assert decoded.samples == frames
