@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+import subprocess
 import wave
-from collections.abc import AsyncGenerator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from ipaddress import ip_address
+from pathlib import Path
 from typing import Any
 
 import av
@@ -24,6 +28,74 @@ from custom_components.wyoming_kokoro.tts import KokoroTtsEntity
 
 SAMPLES_PER_PHONEME = 600
 MODEL_RATE = 24000
+# Frames per phoneme at speed 1 in the paced model (see paced_model).
+PACED_FRAMES = 4
+
+# Run by the server's Python: rewrite a tiny model's duration head so that
+# every phoneme lasts round(PACED_FRAMES / speed) frames. The tiny model's
+# head (max_dur 1) gives one frame whatever the speed, so its audio cannot
+# show a speed; this one halves its length at speed 2.
+_PACE_MODEL = r"""
+import json, shutil, sys
+from pathlib import Path
+import torch
+source, target, frames = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
+shutil.copytree(source, target)
+config = json.loads((target / "config.json").read_text(encoding="utf-8"))
+config["max_dur"] = frames
+(target / "config.json").write_text(json.dumps(config), encoding="utf-8")
+checkpoint = torch.load(target / "kokoro-v1_0.pth", weights_only=True)
+predictor = checkpoint["predictor"]
+weight = predictor["duration_proj.linear_layer.weight"]
+# Zero weights and a large bias: each of the `frames` outputs is sigmoid(20),
+# 1 to within 1e-8, whatever the text and voice.
+predictor["duration_proj.linear_layer.weight"] = torch.zeros(frames, weight.shape[1])
+predictor["duration_proj.linear_layer.bias"] = torch.full((frames,), 20.0)
+torch.save(checkpoint, target / "kokoro-v1_0.pth")
+"""
+
+
+def paced_model(server_python: Path, tiny_model: Path, target: Path) -> Path:
+    """A copy of the tiny model whose phonemes last PACED_FRAMES frames at speed 1."""
+    result = subprocess.run(
+        [str(server_python), "-c", _PACE_MODEL, str(tiny_model), str(target), str(PACED_FRAMES)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"could not build the paced model:\n{result.stderr[-4000:]}")
+    return target
+
+
+@dataclass
+class Listener:
+    """A local TCP port that counts the connections made to it."""
+
+    port: int
+    connections: int = 0
+
+
+@asynccontextmanager
+async def counting_listener() -> AsyncIterator[Listener]:
+    """Listen on 127.0.0.1 and count connections (each is closed at once).
+
+    Point a client here to see whether it opened a connection at all.
+    """
+    listener = Listener(port=0)
+
+    def accept(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        listener.connections += 1
+        writer.close()
+
+    server = await asyncio.start_server(accept, "127.0.0.1", 0)
+    listener.port = server.sockets[0].getsockname()[1]
+    try:
+        yield listener
+    finally:
+        server.close()
+        await server.wait_closed()
 
 
 async def add_entry_by_user_step(hass: HomeAssistant, host: str, port: int) -> ConfigEntry:

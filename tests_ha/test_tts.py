@@ -11,22 +11,35 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator, Generator
+from contextlib import asynccontextmanager
+from pathlib import Path
 
 import pytest
-from conftest import PRESET, KokoroServer
+from conftest import (
+    PRESET,
+    SERVER_PYTHON,
+    KokoroServer,
+    launch_server,
+    stop_process,
+    wait_ready,
+)
 from homeassistant.components.tts.entity import TTSAudioRequest
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from kokoro_helpers import (
     MODEL_RATE,
+    PACED_FRAMES,
     SAMPLES_PER_PHONEME,
+    Listener,
     add_entry_by_user_step,
+    counting_listener,
     decode,
     deltas,
     entity_id_of,
     entity_of,
+    paced_model,
     speak,
     wav_frames,
 )
@@ -61,7 +74,7 @@ async def reference_frames(hass: HomeAssistant, entry: MockConfigEntry, text: st
     return frames
 
 
-@pytest.mark.parametrize("fmt", ["mp3", "opus", "flac", "wav"])
+@pytest.mark.parametrize("fmt", ["mp3", "opus", "aac", "flac", "wav"])
 async def test_formats_through_home_assistant(
     hass: HomeAssistant, kokoro_entry: MockConfigEntry, fmt: str
 ) -> None:
@@ -86,6 +99,12 @@ async def test_formats_through_home_assistant(
         # MP3 adds encoder delay and padding (at most about two frames).
         assert decoded.rate == MODEL_RATE
         assert frames <= decoded.samples <= frames + 2 * 1152
+    elif fmt == "aac":
+        # ADTS carries no edit list: the 1024 priming samples and the padding
+        # of the last frame are decoded too.
+        assert decoded.codec == "aac"
+        assert decoded.rate == MODEL_RATE
+        assert frames <= decoded.samples <= frames + 3 * 1024
     else:
         assert decoded.rate == MODEL_RATE
         assert decoded.samples == frames
@@ -106,16 +125,39 @@ async def test_no_format_gives_mp3(hass: HomeAssistant, kokoro_entry: MockConfig
     assert decoded.samples > 0
 
 
+async def flac_samples(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    text: str,
+    language: str,
+    voice: str | None = None,
+) -> int:
+    """Samples of `text` spoken through Home Assistant as flac (lossless: exact)."""
+    options = {"preferred_format": "flac"} | ({"voice": voice} if voice else {})
+    extension, data = await speak(hass, entry, text, options, language)
+    assert extension == "flac"
+    return decode(data).samples
+
+
 async def test_default_voice_follows_language(
-    hass: HomeAssistant, kokoro_entry: MockConfigEntry, kokoro_server: KokoroServer
+    hass: HomeAssistant, kokoro_entry: MockConfigEntry
 ) -> None:
-    """No voice chosen: the language picks one (the server's default is Spanish)."""
-    before = kokoro_server.log_text().count("voice af_heart")
-    await speak(hass, kokoro_entry, "Good morning.", {"preferred_format": "flac"}, "en-US")
-    assert kokoro_server.log_text().count("voice af_heart") == before + 1
-    before = kokoro_server.log_text().count("voice ef_dora")
-    await speak(hass, kokoro_entry, "Buenos días.", {"preferred_format": "flac"}, "es")
-    assert kokoro_server.log_text().count("voice ef_dora") == before + 1
+    """No voice chosen: the language picks one (the server's default is Spanish).
+
+    The voice shows in the audio's length: each voice speaks through its
+    own language's phonemes, and the tiny model gives every phoneme one
+    frame, so the same text comes out longer or shorter per language.
+    """
+    english, spanish = "Good morning, how was your weekend?", "Buenos días, ¿qué tal?"
+    as_english = await flac_samples(hass, kokoro_entry, english, "en-US", "af_heart")
+    as_spanish = await flac_samples(hass, kokoro_entry, english, "en-US", "ef_dora")
+    assert as_english != as_spanish, "the text does not tell the two voices apart"
+    assert await flac_samples(hass, kokoro_entry, english, "en-US") == as_english
+
+    as_english = await flac_samples(hass, kokoro_entry, spanish, "es", "af_heart")
+    as_spanish = await flac_samples(hass, kokoro_entry, spanish, "es", "ef_dora")
+    assert as_english != as_spanish, "the text does not tell the two voices apart"
+    assert await flac_samples(hass, kokoro_entry, spanish, "es") == as_spanish
 
 
 async def test_non_streaming_through_home_assistant(
@@ -211,40 +253,70 @@ async def test_streaming_text_deltas(hass: HomeAssistant, kokoro_entry: MockConf
     assert entity.async_supports_streaming_input() is True
 
 
+@pytest.fixture(scope="module")
+def paced_server(
+    model_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Generator[KokoroServer]:
+    """A server whose model gives each phoneme PACED_FRAMES frames at speed 1."""
+    folder = tmp_path_factory.mktemp("paced")
+    model = paced_model(SERVER_PYTHON, model_dir, folder / "model")
+    log = folder / "server.log"
+    process = launch_server(model, log)
+    try:
+        yield wait_ready(process, log)
+    finally:
+        stop_process(process)
+
+
 async def test_speed(
-    hass: HomeAssistant, kokoro_entry: MockConfigEntry, kokoro_server: KokoroServer
+    hass: HomeAssistant, socket_enabled: None, paced_server: KokoroServer
 ) -> None:
-    """Speed reaches the server; bad speeds are refused before sending anything.
+    """The speed option reaches the model: speed 2 halves the audio, 0.5 doubles it.
 
-    The tiny test model gives every phoneme exactly one frame (max_dur 1),
-    whatever the speed, so the audio length cannot show the speed here. The
-    server's log line for the request is what shows it was used.
+    The paced model gives every phoneme round(PACED_FRAMES / speed) frames,
+    so the lengths are exact multiples.
     """
+    entry = await add_entry_by_user_step(hass, paced_server.host, paced_server.port)
     lengths = {}
-    for speed in (1.0, 2.0):
-        before = kokoro_server.log_text().count(f"speed {speed:.2f}")
+    for speed in (1.0, 2.0, 0.5):
         extension, data = await speak(
-            hass,
-            kokoro_entry,
-            TEXT,
-            {"preferred_format": "wav", "speed": speed, "voice": "af_heart"},
+            hass, entry, TEXT, {"preferred_format": "wav", "speed": speed, "voice": "af_heart"}
         )
+        assert extension == "wav"
         lengths[speed] = decode(data).samples
-        assert kokoro_server.log_text().count(f"speed {speed:.2f}") == before + 1
-    assert lengths[2.0] <= lengths[1.0]
-
-    requests_before = kokoro_server.log_text().count("job ")
-    for bad in (0.49, 2.01, "fast", math.nan, True):
-        with pytest.raises(HomeAssistantError, match="speed"):
-            await speak(hass, kokoro_entry, f"Speed {bad!r}.", {"speed": bad})
-    assert kokoro_server.log_text().count("job ") == requests_before
+    assert lengths[1.0] > 0 and lengths[1.0] % (PACED_FRAMES * SAMPLES_PER_PHONEME) == 0
+    assert lengths[2.0] * 2 == lengths[1.0]
+    assert lengths[0.5] == lengths[1.0] * 2
 
 
-async def test_invalid_options(
-    hass: HomeAssistant, kokoro_entry: MockConfigEntry, kokoro_server: KokoroServer
-) -> None:
+@asynccontextmanager
+async def client_pointed_at(entry: MockConfigEntry) -> AsyncIterator[Listener]:
+    """Point the entry's client at a counting listener for a while."""
+    client = entry.runtime_data.client
+    address = client.host, client.port
+    async with counting_listener() as listener:
+        client.host, client.port = "127.0.0.1", listener.port
+        try:
+            yield listener
+        finally:
+            client.host, client.port = address
+
+
+async def test_bad_speeds_send_nothing(hass: HomeAssistant, kokoro_entry: MockConfigEntry) -> None:
+    """Bad speeds are refused with a clear error before any connection is made."""
+    async with client_pointed_at(kokoro_entry) as listener:
+        for bad in (0.49, 2.01, "fast", math.nan, True):
+            with pytest.raises(HomeAssistantError, match="speed"):
+                await speak(hass, kokoro_entry, f"Speed {bad!r}.", {"speed": bad})
+        assert listener.connections == 0
+        # The listener does count: a good speed connects (and gets no answer).
+        with pytest.raises(HomeAssistantError):
+            await speak(hass, kokoro_entry, "Speed 1.5.", {"speed": 1.5})
+        assert listener.connections == 1
+
+
+async def test_invalid_options(hass: HomeAssistant, kokoro_entry: MockConfigEntry) -> None:
     """Each bad value gets a clear error naming the option, and no request."""
-    requests_before = kokoro_server.log_text().count("job ")
     cases = [
         ({"preferred_format": "ogg"}, "preferred_format"),
         ({"preferred_format": 3}, "preferred_format"),
@@ -252,14 +324,16 @@ async def test_invalid_options(
         ({"preferred_sample_rate": 48001}, "preferred_sample_rate"),
         ({"preferred_sample_rate": 16000.5}, "preferred_sample_rate"),
         ({"voice": 7}, "voice"),
+        ({"voice": "x" * 513}, "voice"),
     ]
-    for options, name in cases:
-        with pytest.raises(HomeAssistantError, match=name):
-            await speak(hass, kokoro_entry, f"Options {options!r}.", options)
-    # Options Home Assistant itself does not allow never reach the entity.
-    with pytest.raises(HomeAssistantError, match="Invalid options"):
-        await speak(hass, kokoro_entry, "Hi.", {"speaker": "x"})
-    assert kokoro_server.log_text().count("job ") == requests_before
+    async with client_pointed_at(kokoro_entry) as listener:
+        for options, name in cases:
+            with pytest.raises(HomeAssistantError, match=name):
+                await speak(hass, kokoro_entry, f"Options {options!r}.", options)
+        # Options Home Assistant itself does not allow never reach the entity.
+        with pytest.raises(HomeAssistantError, match="Invalid options"):
+            await speak(hass, kokoro_entry, "Hi.", {"speaker": "x"})
+        assert listener.connections == 0
 
 
 async def test_voices_presets_and_blends(

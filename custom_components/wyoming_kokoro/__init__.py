@@ -16,9 +16,10 @@ from homeassistant.const import CONF_HOST, CONF_PORT, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
 
+from .blends import Blend, parse_blends
 from .client import KokoroClient
 from .const import CONF_BLENDS
-from .data import Blend, ServerInfo, parse_blends
+from .data import ServerInfo
 from .errors import KokoroError, KokoroNoTtsError
 
 _LOGGER = logging.getLogger(__name__)

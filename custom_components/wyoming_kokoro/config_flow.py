@@ -39,6 +39,7 @@ from homeassistant.helpers import selector
 from homeassistant.helpers.service_info.hassio import HassioServiceInfo
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 
+from .blends import parse_blends
 from .client import KokoroClient
 from .const import (
     CONF_BLENDS,
@@ -48,7 +49,7 @@ from .const import (
     DOMAIN,
     ZEROCONF_NAME_PREFIX,
 )
-from .data import ServerInfo, blend_parts, parse_blends
+from .data import ServerInfo
 from .errors import KokoroError, KokoroNoTtsError
 
 _LOGGER = logging.getLogger(__name__)
@@ -300,7 +301,7 @@ class KokoroOptionsFlow(OptionsFlow):
                 if runtime is not None:
                     info: ServerInfo = runtime.info
                     for blend in blends:
-                        for name in blend_parts(blend.voice):
+                        for name in blend.names:
                             if info.voice(name) is None:
                                 errors[CONF_BLENDS] = "unknown_voice"
                                 placeholders["line"] = name

@@ -35,15 +35,21 @@ CONF_BLENDS: Final = "blends"
 DEFAULT_STREAMING: Final = True
 
 # Request options (Home Assistant's names for the preferred-format options).
+# The limits restate the server's (the integration cannot import it);
+# tests_ha/test_contract.py checks them against the server's own validation.
 ATTR_SPEED: Final = "speed"
 SPEED_MIN: Final = 0.5
 SPEED_MAX: Final = 2.0
 RATE_MIN: Final = 8000
 RATE_MAX: Final = 48000
+# The longest voice name (or preset, or blend) the server looks up.
+VOICE_NAME_MAX: Final = 512
+# The most voices one blend may mix.
+MAX_BLEND_PARTS: Final = 8
 
 # Formats a request may ask for. "pcm" is served as WAV that this integration
 # wraps itself; the others are encoded by the server.
-FORMATS: Final = ("mp3", "opus", "flac", "wav", "pcm")
+FORMATS: Final = ("mp3", "opus", "aac", "flac", "wav", "pcm")
 # Home Assistant 2025.4 assumes mp3 when a request names no format and runs
 # ffmpeg on anything else, so mp3 is what we ask for by default.
 DEFAULT_FORMAT: Final = "mp3"
@@ -52,6 +58,8 @@ DEFAULT_FORMAT: Final = "mp3"
 EXTENSIONS: Final = {
     "mp3": "mp3",
     "opus": "opus",
+    # ADTS: raw AAC frames, each with its own header, as the server streams them.
+    "aac": "aac",
     "flac": "flac",
     "wav": "wav",
     "pcm": "wav",

@@ -8,12 +8,12 @@ pins (1.5.4) predates streaming synthesis and would drop the
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from homeassistant.components.tts import Voice
 
+from .blends import Blend, parse_blends
 from .errors import KokoroNoTtsError
 
 
@@ -62,6 +62,17 @@ class ServerInfo:
     def as_dict(self) -> dict[str, Any]:
         """Plain data for diagnostics."""
         return asdict(self)
+
+
+# parse_blends lives in blends.py; it stays importable from here for older callers.
+__all__ = [
+    "Latency",
+    "ServerInfo",
+    "VoiceInfo",
+    "parse_blends",
+    "parse_info",
+    "voices_for_language",
+]
 
 
 def _text(value: Any) -> str | None:
@@ -133,54 +144,6 @@ class Latency:
         return asdict(self)
 
 
-@dataclass(frozen=True)
-class Blend:
-    """A voice blend configured in the entry's options."""
-
-    voice: str
-    """What is sent to the server, such as `af_bella:0.7+af_sky:0.3`."""
-    label: str
-
-
-def parse_blends(text: str) -> list[Blend]:
-    """Parse the blends option: one per line, `LABEL = BLEND` or just `BLEND`.
-
-    Raises ValueError naming the first bad line. Only the syntax is checked
-    here; whether the voices exist is the caller's question.
-    """
-    blends: list[Blend] = []
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        label, sep, voice = line.partition("=")
-        if not sep:
-            label, voice = "", label
-        # Spaces around `+` and `:` are for reading; inside a name they are wrong.
-        label, voice = label.strip(), re.sub(r"\s*([+:])\s*", r"\1", voice.strip())
-        if not blend_parts(voice):
-            raise ValueError(line)
-        blends.append(Blend(voice=voice, label=label or voice))
-    return blends
-
-
-def blend_parts(voice: str) -> list[str]:
-    """Voice names in a blend `a:0.7+b:0.3`, or [] when the syntax is wrong."""
-    names: list[str] = []
-    for part in voice.split("+"):
-        name, sep, weight = part.partition(":")
-        if not name or not all(c.isalnum() or c == "_" for c in name):
-            return []
-        if sep:
-            try:
-                if not 0 < float(weight) < float("inf"):
-                    return []
-            except ValueError:
-                return []
-        names.append(name)
-    return names
-
-
 def voices_for_language(info: ServerInfo, blends: list[Blend], language: str) -> list[Voice]:
     """Voices (presets included) and configured blends that speak `language`.
 
@@ -193,7 +156,7 @@ def voices_for_language(info: ServerInfo, blends: list[Blend], language: str) ->
     ]
     voices.sort(key=lambda voice: voice.name)
     for blend in blends:
-        first = info.voice(blend_parts(blend.voice)[0])
+        first = info.voice(blend.names[0])
         if first is not None and language in first.languages:
             voices.append(Voice(voice_id=blend.voice, name=blend.label))
     return voices

@@ -25,7 +25,6 @@ from voluptuous.humanize import humanize_error
 
 from . import KokoroConfigEntry
 from .audio import wav_file, wav_header
-from .client import AudioFormat, AudioStream
 from .const import (
     ATTR_SPEED,
     CONF_STREAMING,
@@ -38,9 +37,11 @@ from .const import (
     RATE_MIN,
     SPEED_MAX,
     SPEED_MIN,
+    VOICE_NAME_MAX,
 )
 from .data import voices_for_language
 from .errors import KokoroError, KokoroServerError
+from .stream import AudioFormat, AudioStream
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -69,7 +70,9 @@ def _rate(value: Any) -> int:
 # Other keys are left alone: they are Home Assistant's business.
 OPTIONS_SCHEMA = vol.Schema(
     {
-        vol.Optional(ATTR_VOICE): vol.Any(None, vol.All(str, vol.Strip, vol.Length(max=512))),
+        vol.Optional(ATTR_VOICE): vol.Any(
+            None, vol.All(str, vol.Strip, vol.Length(max=VOICE_NAME_MAX))
+        ),
         vol.Optional(ATTR_SPEED): vol.Any(None, _speed),
         vol.Optional(ATTR_PREFERRED_FORMAT): vol.Any(
             None, vol.All(str, vol.Lower, vol.In(FORMATS))

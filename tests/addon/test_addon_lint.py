@@ -15,7 +15,12 @@ SHELL_SCRIPTS = [
     STUBS / "bashio.sh",
     STUBS / "runner.sh",
 ]
-YAML_FILES = [ADDON / "config.yaml", ADDON / "translations" / "en.yaml", ROOT / "repository.yaml"]
+YAML_FILES = [
+    ADDON / "config.yaml",
+    ADDON / "translations" / "en.yaml",
+    ROOT / "addon-edge" / "config.yaml",
+    ROOT / "repository.yaml",
+]
 
 
 def tool(name: str) -> Path:
@@ -42,7 +47,9 @@ def test_shellcheck_catches_problems(tmp_path: Path) -> None:
 
 
 def test_hadolint() -> None:
-    result = lint(tool("hadolint"), "--no-color", ADDON / "Dockerfile")
+    result = lint(
+        tool("hadolint"), "--no-color", ADDON / "Dockerfile", ROOT / "addon-edge" / "Dockerfile"
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
