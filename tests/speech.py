@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import av
 import numpy as np
-from pocketsphinx import Decoder
+from pocketsphinx import Decoder  # type: ignore[import-untyped]
 
 from tests.audio_decode import CONTAINERS
 
@@ -176,7 +176,7 @@ class CommandJudge:
 
 def decode_audio(data: bytes, fmt: str) -> tuple[np.ndarray, int]:
     """Decode a whole encoded stream with PyAV into mono float samples and their rate."""
-    with av.open(io.BytesIO(data), format=CONTAINERS[fmt]) as container:
+    with av.open(io.BytesIO(data), mode="r", format=CONTAINERS[fmt]) as container:
         stream = container.streams.audio[0]
         pieces: list[np.ndarray] = []
         rate = 0
