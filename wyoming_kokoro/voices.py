@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .config import Preset
 from .errors import BadBlendError, UnknownVoiceError
@@ -67,11 +67,13 @@ class VoiceChoice:
     """Catalogue voice names with weights that sum to 1."""
     speed: float | None
     """A preset's speed, or None."""
+    spoken: Language | None = None
+    """The language the text is read as, when the request names one the voice does not speak."""
 
     @property
     def language(self) -> Language:
-        """A blend speaks the language of its first voice."""
-        return CATALOGUE[self.parts[0][0]].language
+        """The request's language if it gave one; else a blend speaks that of its first voice."""
+        return self.spoken or CATALOGUE[self.parts[0][0]].language
 
     @property
     def key(self) -> str:
@@ -112,9 +114,13 @@ class VoiceCatalogue:
         speakable: Iterable[str],
         presets: Iterable[Preset] = (),
         default: str = "af_heart",
+        languages: Iterable[str] = (),
     ) -> None:
-        """speakable: catalogue voices with a usable language and a file (or download)."""
+        """speakable: catalogue voices with a usable language and a file (or download);
+        languages: codes whose G2P is loaded, so a request may read text as one of them
+        in any voice (a Japanese voice reading English, when only Japanese voices exist)."""
         self._speakable = frozenset(name for name in speakable if name in CATALOGUE)
+        self._languages = frozenset(languages)
         self._presets = {preset.name: preset for preset in presets}
         self._default = default
 
@@ -158,9 +164,18 @@ class VoiceCatalogue:
             raise UnknownVoiceError("voice name must be a short string")
         preset = self._presets.get(name)
         if preset is not None:
-            parts = self._parts(preset.voice)
-            return VoiceChoice(name=name, parts=parts, speed=preset.speed)
-        return VoiceChoice(name=name, parts=self._parts(name), speed=None)
+            choice = VoiceChoice(name=name, parts=self._parts(preset.voice), speed=preset.speed)
+        else:
+            choice = VoiceChoice(name=name, parts=self._parts(name), speed=None)
+        spoken = self._spoken_language(choice, language)
+        return choice if spoken is None else replace(choice, spoken=spoken)
+
+    def _spoken_language(self, choice: VoiceChoice, language: str | None) -> Language | None:
+        """A loaded language the request asks for that differs from the voice's own."""
+        if not language or _matches(choice.language, language.lower()):
+            return None
+        return next((LANGUAGES[code] for code in sorted(self._languages)
+                     if code in LANGUAGES and _matches(LANGUAGES[code], language.lower())), None)
 
     def _parts(self, text: str) -> tuple[tuple[str, float], ...]:
         if "+" in text or ":" in text:
