@@ -1,4 +1,4 @@
-"""The Supervisor store finds exactly one add-on in this repository.
+"""The Supervisor store finds exactly our two add-ons (released and edge) in this repository.
 
 When a user adds the repository, the store clones it and treats every file
 named ``config.<json|yaml|yml>`` at any depth as an add-on config, skipping
@@ -57,10 +57,13 @@ def test_rule_matches_what_the_store_would_pick_up() -> None:
     ]
 
 
-def test_only_the_addon_config_is_picked_up() -> None:
+ADDON_CONFIGS = ["addon-edge/config.yaml", "addon/config.yaml"]
+
+
+def test_only_the_addon_configs_are_picked_up() -> None:
     files = tracked_files()
     assert "wyoming-kokoro.yaml" in files
-    assert store_addon_configs(files) == ["addon/config.yaml"]
+    assert store_addon_configs(files) == ADDON_CONFIGS
 
 
 def test_the_glob_on_disk_agrees(tmp_path: Path) -> None:
@@ -75,4 +78,4 @@ def test_the_glob_on_disk_agrees(tmp_path: Path) -> None:
         if not [p for p in path.relative_to(tmp_path).parts if p.startswith(".") or p == "rootfs"]
         and path.suffix in _SUFFIXES
     )
-    assert found == ["addon/config.yaml"]
+    assert found == ADDON_CONFIGS
