@@ -25,8 +25,8 @@ def _copy_model(src: Path, dst: Path) -> Path:
     return dst
 
 
-def _settings(model_dir: Path | None, data_dir: Path | None = None):
-    model = {"dir": str(model_dir) if model_dir else None}
+def _settings(model_dir: Path | None, data_dir: Path | None = None, source: str = "huggingface"):
+    model = {"dir": str(model_dir) if model_dir else None, "source": source}
     if data_dir is not None:
         model["data_dir"] = str(data_dir)
     return validate({"model": model}).model
@@ -110,7 +110,7 @@ def test_server_without_weights_or_network_exits_fast_and_clearly(tmp_path):
     started = time.monotonic()
     proc = subprocess.run(
         [sys.executable, "-m", "wyoming_kokoro", "--uri", "tcp://127.0.0.1:0",
-         "--data-dir", str(tmp_path), "--no-zeroconf"],
+         "--data-dir", str(tmp_path), "--no-zeroconf", "--model-source", "huggingface"],
         capture_output=True, text=True, timeout=120, env=env,
     )
     elapsed = time.monotonic() - started

