@@ -59,15 +59,38 @@ def test_forcing_misaki_without_spacy_is_a_clear_error(loaded_model):
         build_pipelines(loaded_model.engine._model, settings)
 
 
-def test_languages_without_g2p_extras_are_not_usable(loaded_model):
+def test_languages_without_g2p_extras_are_not_usable(loaded_model, monkeypatch):
+    import sys
+
+    import misaki
+
     from wyoming_kokoro.config import validate
 
+    # The project installs misaki's Japanese and Mandarin G2P; a None entry in
+    # sys.modules makes their import fail as it does where they are missing.
+    for module in ("misaki.ja", "misaki.zh", "pyopenjtalk", "jieba"):
+        monkeypatch.setitem(sys.modules, module, None)
+    for submodule in ("ja", "zh"):
+        # An earlier import leaves the submodule as an attribute of misaki.
+        monkeypatch.delattr(misaki, submodule, raising=False)
     settings = validate({"model": {"languages": ["j", "z", "i"]}}).model
     pipelines, statuses = build_pipelines(loaded_model.engine._model, settings)
     usable = {s.code: s.usable for s in statuses}
     assert usable["i"] is True
     assert usable["j"] is False and usable["z"] is False
     assert set(pipelines) == {"i"}
+
+
+def test_japanese_and_mandarin_phonemise_offline(loaded_model):
+    from wyoming_kokoro.config import validate
+
+    settings = validate({"model": {"languages": ["j", "z"]}}).model
+    pipelines, statuses = build_pipelines(loaded_model.engine._model, settings)
+    assert {s.code: s.usable for s in statuses} == {"j": True, "z": True}
+    japanese = pipelines["j"].g2p("今日はいい天気ですね。")[0]
+    mandarin = pipelines["z"].g2p("今天天气很好。")[0]
+    assert "teŋkʲi" in japanese, japanese
+    assert "tʰjɛ" in mandarin, mandarin
 
 
 def test_blends_mix_the_voice_tensors(loaded_model):
