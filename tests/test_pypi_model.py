@@ -176,3 +176,12 @@ async def test_a_server_on_the_pypi_model_speaks_japanese(data_dir):
         assert _flatness(result.audio) < 0.05
     finally:
         await app.shutdown()
+
+
+def test_without_onnx_the_build_says_which_extra_to_install(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "onnx", None)
+    with pytest.raises(ModelError, match="wyoming-kokoro\\[pypi\\]"):
+        pypi.build(tmp_path)
+    assert not pypi.model_dir(tmp_path).exists()
