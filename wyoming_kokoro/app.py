@@ -157,7 +157,8 @@ class App:
             name for name, voice in CATALOGUE.items()
             if voice.language.code in model.languages and files.can_speak(name)
         ]
-        catalogue = VoiceCatalogue(speakable, config.voices.presets, config.voices.default,
+        default_voice = files.choose_default(config.voices.default)
+        catalogue = VoiceCatalogue(speakable, config.voices.presets, default_voice,
                                    model.languages)
         catalogue.check()
         # A small pool of its own: few threads keep few malloc arenas, so

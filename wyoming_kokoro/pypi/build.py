@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ModelError
 from . import wheels
-from .voices import convert_voices
 
 if TYPE_CHECKING:
     from kokoro import KModel
@@ -133,6 +132,7 @@ def build(data_dir: Path) -> Path:
     import torch
 
     from .convert import convert
+    from .voices import convert_voices
 
     started = time.monotonic()
     root = pypi_root(data_dir)
@@ -165,10 +165,16 @@ def build(data_dir: Path) -> Path:
             "tensors_filled": conversion.filled,
         }
         (out / SOURCE_FILE).write_text(json.dumps(source, indent=2), encoding="utf-8")
-        if target.exists():
+        if target.exists() and not is_pypi_build(target):
             # A folder without the marker is a leftover, not a build.
             shutil.rmtree(target)
-        out.rename(target)
+        try:
+            out.rename(target)
+        except OSError:
+            # Another process finished the same build first; use that one.
+            if not is_pypi_build(target):
+                raise ModelError(f"cannot move the built model into {target}") from None
+            return target
     _LOGGER.info(
         "Built the PyPI model in %s (%.0f s, %d voices)", target, time.monotonic() - started,
         len(names),

