@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 import voluptuous as vol
 from awesomeversion import AwesomeVersion, AwesomeVersionStrategy
-from packaging.requirements import InvalidRequirement, Requirement
 from homeassistant import loader
 from homeassistant.core import HomeAssistant
+from packaging.requirements import InvalidRequirement, Requirement
 
 from custom_components.wyoming_kokoro.audio import wav_file, wav_header
 from custom_components.wyoming_kokoro.const import DOMAIN

@@ -56,7 +56,14 @@ OPTIONS = {"preferred_format": "wav", "voice": "af_heart"}
 # first part is two sentences (the server's normaliser holds a sentence
 # until the next one ends) and, for the pipeline, more than the 60
 # characters after which Home Assistant starts streaming the answer.
-FIRST_DELTAS = ("The wash", "ing machine fin", "ished its cy", "cle. The dry", "er is still run", "ning. ")
+FIRST_DELTAS = (
+    "The wash",
+    "ing machine fin",
+    "ished its cy",
+    "cle. The dry",
+    "er is still run",
+    "ning. ",
+)
 LAST_DELTAS = ("It will be ", "do", "ne in ten min", "utes.")
 TEXT = "".join(FIRST_DELTAS + LAST_DELTAS)
 # How long the language model holds back its last deltas waiting for audio.
@@ -318,4 +325,3 @@ async def test_assist_pipeline_with_streaming_off(
     assert not model.audio_before_last_delta
     assert kokoro_entry.runtime_data.client.last_latency.mode == "synthesize"
     assert decode(data).samples == expected
-
