@@ -23,6 +23,7 @@ import voluptuous as vol
 from awesomeversion import AwesomeVersion, AwesomeVersionStrategy
 from homeassistant import loader
 from homeassistant.core import HomeAssistant
+from homeassistant.util import package
 from packaging.requirements import InvalidRequirement, Requirement
 
 from custom_components.wyoming_kokoro.audio import wav_file, wav_header
@@ -221,6 +222,9 @@ async def test_wyoming_requirement_fits_home_assistant(hass: HomeAssistant) -> N
     installed = metadata.version("wyoming")
     assert installed == pin.version
     assert required[0].specifier.contains(installed)
+    # Home Assistant's own test before it runs pip: installed means no install.
+    for req in ours.requirements:
+        assert package.is_installed(req), req
 
 
 def test_wyoming_lower_bound_is_oldest_home_assistant() -> None:
