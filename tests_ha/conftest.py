@@ -2,7 +2,9 @@
 
 The server runs from the server's own environment (.venv, Python 3.11) with a
 tiny random-weight model built once per session; Home Assistant runs here
-(.venv-ha, Python 3.13) through pytest-homeassistant-custom-component.
+through pytest-homeassistant-custom-component, in .venv-ha (2025.4.4, Python
+3.13) or .venv-ha-2026 (2026.10.4, Python 3.14). Debian's ffmpeg, unpacked by
+script/setup into .ffmpeg, is put on PATH so HA's own audio conversion runs.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -31,6 +34,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SERVER_PYTHON = REPO_ROOT / ".venv" / "bin" / "python"
 RANDOM_MODEL = REPO_ROOT / "tools" / "random_model.py"
 READY = re.compile(r"Ready on tcp://127\.0\.0\.1:(\d+)")
+FFMPEG_DIR = REPO_ROOT / ".ffmpeg" / "bin"
 START_TIMEOUT = 120.0
 PRESET = "calm"
 PRESET_VOICE = "af_bella:0.7+af_sky:0.3"
@@ -221,3 +225,25 @@ def tts_cache_dir(tmp_path: Path) -> Generator[Path]:
     """Keep Home Assistant's TTS file cache in the test's own folder."""
     with patch("homeassistant.components.tts.DEFAULT_CACHE_DIR", str(tmp_path / "tts")):
         yield tmp_path / "tts"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def ffmpeg_on_path() -> Generator[None]:
+    """Debian's ffmpeg from script/setup first on PATH, where HA looks for it.
+
+    Home Assistant converts TTS audio with the `ffmpeg` it finds on PATH, as
+    it does on a user's machine; a system-wide ffmpeg also serves.
+    """
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        if FFMPEG_DIR.is_dir():
+            monkeypatch.setenv("PATH", f"{FFMPEG_DIR}{os.pathsep}{os.environ.get('PATH', '')}")
+        yield
+
+
+@pytest.fixture
+def ffmpeg_binary() -> str:
+    """The ffmpeg Home Assistant will run; fails (not skips) when there is none."""
+    binary = shutil.which("ffmpeg")
+    if binary is None:
+        pytest.fail(f"no ffmpeg on PATH or in {FFMPEG_DIR} (run script/setup --ha)")
+    return binary

@@ -14,6 +14,7 @@ import json
 import re
 import struct
 import wave
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,8 @@ import voluptuous as vol
 from awesomeversion import AwesomeVersion, AwesomeVersionStrategy
 from homeassistant import loader
 from homeassistant.core import HomeAssistant
+from homeassistant.util import package
+from packaging.requirements import InvalidRequirement, Requirement
 
 from custom_components.wyoming_kokoro.audio import wav_file, wav_header
 from custom_components.wyoming_kokoro.const import DOMAIN
@@ -34,6 +37,10 @@ from custom_components.wyoming_kokoro.errors import KokoroNoTtsError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 INTEGRATION_DIR = REPO_ROOT / "custom_components" / DOMAIN
+# The oldest Home Assistant the integration supports and is tested on, and
+# the wyoming version its built-in wyoming integration pins.
+OLDEST_HA = "2025.4.4"
+OLDEST_HA_WYOMING = "1.5.4"
 
 
 def _load(path: Path) -> Any:
@@ -87,9 +94,22 @@ def _https(value: str) -> str:
     return vol.Url()(value)
 
 
-def _pinned(value: str) -> str:
-    if not re.fullmatch(r"[A-Za-z0-9_.\-\[\],]+==[A-Za-z0-9_.\-+]+", value):
-        raise vol.Invalid(f"requirement {value!r} is not pinned with ==")
+def _bounded(value: str) -> str:
+    """A valid requirement with a lower bound (== or >=) and no exclusions.
+
+    A lower bound rather than a pin: Home Assistant's built-in wyoming
+    integration pins its own version, which changes between releases, and
+    the integration must install beside every one of them.
+    """
+    try:
+        requirement = Requirement(value)
+    except InvalidRequirement as err:
+        raise vol.Invalid(f"requirement {value!r} is not valid: {err}") from err
+    operators = {spec.operator for spec in requirement.specifier}
+    if not operators & {"==", ">="}:
+        raise vol.Invalid(f"requirement {value!r} has no lower bound (== or >=)")
+    if operators & {"!=", "<", "<=", "~=", "===", ">"} or requirement.marker:
+        raise vol.Invalid(f"requirement {value!r} may conflict with a later Home Assistant")
     return value
 
 
@@ -113,7 +133,7 @@ MANIFEST_SCHEMA = vol.Schema(
         vol.Required("iot_class"): vol.In(IOT_CLASSES),
         vol.Required("issue_tracker"): vol.All(str, _https),
         vol.Optional("loggers"): [str],
-        vol.Optional("requirements"): [_pinned],
+        vol.Optional("requirements"): [_bounded],
         vol.Required("version"): vol.All(str, _version),
         vol.Optional("zeroconf"): [
             vol.Any(
@@ -149,7 +169,10 @@ def test_manifest_schema_rejects_bad_manifests() -> None:
     good = _load(INTEGRATION_DIR / "manifest.json")
     for change in (
         {"iot_class": "local_pushy"},
-        {"requirements": ["wyoming>=1.5"]},
+        {"requirements": ["wyoming"]},
+        {"requirements": ["wyoming<2"]},
+        {"requirements": ["wyoming>=1.5,<1.6"]},
+        {"requirements": ["wyoming>=>1.5"]},
         {"version": "not a version"},
         {"codeowners": ["nobody"]},
         {"documentation": "http://example.com"},
@@ -178,13 +201,44 @@ async def test_manifest_loads_through_ha_loader(hass: HomeAssistant) -> None:
     await integration.async_get_platform("tts")
 
 
-async def test_wyoming_requirement_matches_home_assistant(hass: HomeAssistant) -> None:
-    """Requirements must equal what the running HA pins, or pip would fight it."""
+async def test_wyoming_requirement_fits_home_assistant(hass: HomeAssistant) -> None:
+    """The running HA's own wyoming pin satisfies our requirement, so pip keeps it.
+
+    Read from the built-in wyoming integration's manifest, so the check holds
+    on every Home Assistant in the test matrix (1.5.4 in 2025.4, 1.10.2 in
+    2026.10) instead of naming one version.
+    """
     ours = await loader.async_get_integration(hass, DOMAIN)
     builtin = await loader.async_get_integration(hass, "wyoming")
-    pinned = [req for req in builtin.requirements if req.startswith("wyoming==")]
-    assert pinned, builtin.requirements
-    assert ours.requirements == pinned
+    pins = [Requirement(req) for req in builtin.requirements]
+    pinned = [req for req in pins if req.name == "wyoming"]
+    assert len(pinned) == 1, builtin.requirements
+    (pin,) = pinned[0].specifier
+    assert pin.operator == "==", pinned
+    required = [Requirement(req) for req in ours.requirements]
+    assert [req.name for req in required] == ["wyoming"]
+    assert required[0].specifier.contains(pin.version), (ours.requirements, pin)
+    # What is installed beside this HA is that pin, and it satisfies us too.
+    installed = metadata.version("wyoming")
+    assert installed == pin.version
+    assert required[0].specifier.contains(installed)
+    # Home Assistant's own test before it runs pip: installed means no install.
+    for req in ours.requirements:
+        assert package.is_installed(req), req
+
+
+def test_wyoming_lower_bound_is_oldest_home_assistant() -> None:
+    """The lower bound is the pin of the oldest HA we support (hacs.json).
+
+    Home Assistant 2025.4's wyoming integration pins 1.5.4; a higher bound
+    would make pip upgrade wyoming under it, a lower one would promise a
+    version nothing tests.
+    """
+    manifest = _load(INTEGRATION_DIR / "manifest.json")
+    (requirement,) = (Requirement(req) for req in manifest["requirements"])
+    bounds = [spec.version for spec in requirement.specifier if spec.operator == ">="]
+    assert bounds == [OLDEST_HA_WYOMING], requirement
+    assert _load(REPO_ROOT / "hacs.json")["homeassistant"] == OLDEST_HA
 
 
 # --- strings.json and translations ---------------------------------------------
