@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tests.wyoming_client import RunningServer  # noqa: E402
-from tools.random_model import build  # noqa: E402
-from wyoming_kokoro.app import App, LoadedModel, load_model  # noqa: E402
-from wyoming_kokoro.config import Config, validate  # noqa: E402
-from wyoming_kokoro.scheduler import SynthesizeFn  # noqa: E402
+from tests.wyoming_client import RunningServer
+from tools.random_model import build
+from wyoming_kokoro.app import App, LoadedModel, load_model
+from wyoming_kokoro.config import Config, validate
+from wyoming_kokoro.scheduler import SynthesizeFn
 
 
 def _merge(base: dict, extra: dict) -> dict:

@@ -16,8 +16,8 @@ import pytest
 from wyoming.client import AsyncTcpClient
 from wyoming.event import Event
 
-from tests.audio_decode import decode
 from tests.wyoming_client import AudioResult, read_until, stream, synthesize, synthesize_event
+from tools.audio_decode import decode
 from wyoming_kokoro.audio import OutputFormat, choose_format, create_output
 
 TEXT = "Hola a todos. Las luces del salón están encendidas."

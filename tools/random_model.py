@@ -22,7 +22,7 @@ from typing import Any
 
 import torch
 
-REAL_CONFIG = Path(__file__).resolve().parent.parent / "tests" / "data" / "kokoro-82m-config.json"
+REAL_CONFIG = Path(__file__).resolve().parent / "data" / "kokoro-82m-config.json"
 COMPONENTS = ("bert", "bert_encoder", "predictor", "text_encoder", "decoder")
 DEFAULT_VOICES = (
     "af_heart", "af_bella", "af_sky", "am_adam", "bf_emma",

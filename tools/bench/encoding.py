@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from wyoming_kokoro.audio import FORMATS
+
 from .client import request
 from .context import Context
 from .texts import LONG_SENTENCES, SHORT
 
 _LOGGER = logging.getLogger(__name__)
 
-FORMATS = ("pcm", "wav", "mp3", "opus", "flac", "aac")
 ENCODER_REPEATS = 3
 
 
