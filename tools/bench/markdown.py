@@ -451,7 +451,7 @@ def _gpu(results: BenchResults) -> str:
         text = f"Measured on {gpu} with `--device cuda`."
     else:
         present = results.machine.get("CUDA GPU", "none")
-        text = ("Not measured: this machine has no GPU, so every figure above is CPU-only."
+        text = ("Not measured: this machine has no CUDA GPU, so every figure above is CPU-only."
                 if present == "none" else
                 f"A CUDA device ({present}) is present, but this run used `--device "
                 f"{results.device}`.")

