@@ -53,7 +53,11 @@ def _setup(results: BenchResults) -> str:
         "## Setup",
         "",
         f"- **Model**: {results.model.description}."
-        + ("" if real else " Random weights: the audio is noise and its length is not "
+        + (" Durations are the model's own, so audio lengths are real speech's. Random "
+           "weights are no longer benchmarked: the full-size random model only stood in for "
+           "missing weights, with a hand-tuned duration head, and adds nothing now; the tiny "
+           "random model remains for `--quick`, which checks the bench itself."
+           if real else " Random weights: the audio is noise and its length is not "
            "speech's, so no figure here says anything about the real model."),
         f"- **Voice and language**: {results.model.voice_note}; Spanish text (espeak G2P, "
         "offline).",
@@ -275,7 +279,7 @@ def _fairness(fair: FairnessResults | None) -> str:
             zip(fair.solo, fair.behind, fair.sentence, strict=False), start=1):
         rows.append([str(index), ms(solo), ms(behind), signed_ms(behind - solo), ms(sentence),
                      yes(behind - solo <= sentence)])
-    extra, sentence = fairness_check(fair)
+    extra, one_sentence = fairness_check(fair)
     return "\n".join([
         "## Fairness",
         "",
@@ -288,7 +292,7 @@ def _fairness(fair: FairnessResults | None) -> str:
         table(["round", "alone", "behind the long request", "extra wait", "one sentence",
                "within one sentence?"], rows),
         "",
-        f"Extra wait p95: {signed_ms(extra)}; one sentence (median): {ms(sentence)}.",
+        f"Extra wait p95: {signed_ms(extra)}; one sentence (median): {ms(one_sentence)}.",
     ])
 
 

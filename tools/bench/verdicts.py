@@ -108,9 +108,10 @@ def targets(results: BenchResults) -> list[Target]:
         rows.append(Target(f"TTFA server ÷ direct (paired median): {label.lower()}",
                            f"≤ {TTFA_RATIO:.2f}× or ≤ +{TTFA_SLACK * 1000:.0f} ms",
                            measured, ttfa_met(paired, difference)))
-    for case in (c for c in results.overhead if not c.once):
-        own = Stats.of(case.own)
-        rows.append(Target(f"Server's own time to first audio, instrumented: {case.label.lower()}",
+    for instrumented in (c for c in results.overhead if not c.once):
+        own = Stats.of(instrumented.own)
+        rows.append(Target(f"Server's own time to first audio, instrumented: "
+                           f"{instrumented.label.lower()}",
                            f"≤ {OWN_TIME * 1000:.0f} ms (p95)",
                            f"{ms(own.p95)} p95, {ms(own.median)} median" if own else "—",
                            None if own is None else own.p95 <= OWN_TIME))
@@ -144,11 +145,11 @@ def targets(results: BenchResults) -> list[Target]:
                            f"≤ +{CONNECTIONS_MB:.0f} MB over idle", signed_mb(growth),
                            growth <= CONNECTIONS_MB * MB))
     if memory is not None and (soak := soak_growth(memory)) is not None:
-        first, last, growth = soak
+        first, last, drift = soak
         rows.append(Target(f"Memory drift over {last} requests",
                            f"≤ +{DRIFT_MB:.0f} MB over the soak's second half (fitted)",
-                           f"{signed_mb(growth)} (requests {first}→{last})",
-                           growth <= DRIFT_MB * MB))
+                           f"{signed_mb(drift)} (requests {first}→{last})",
+                           drift <= DRIFT_MB * MB))
     if results.encoding is not None:
         shares = {name: f.encoder_cpu / results.encoding.synthesis_seconds
                   for name, f in results.encoding.formats.items()}
