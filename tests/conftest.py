@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -12,15 +11,13 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from tests.wyoming_client import RunningServer
+from tools.random_model import build
+from wyoming_kokoro.app import App, LoadedModel, load_model
+from wyoming_kokoro.config import Config, merge, validate
+from wyoming_kokoro.scheduler import SynthesizeFn
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tests.wyoming_client import RunningServer  # noqa: E402
-from tools.random_model import build  # noqa: E402
-from wyoming_kokoro.app import App, LoadedModel, load_model  # noqa: E402
-from wyoming_kokoro.config import Config, merge, validate  # noqa: E402
-from wyoming_kokoro.scheduler import SynthesizeFn  # noqa: E402
-
 
 def server_settings(model_dir: Path, **sections: Any) -> Config:
     """Settings for a test server: loopback, no zeroconf, the tiny model."""

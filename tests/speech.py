@@ -8,7 +8,6 @@ noise but the right one from speech.
 
 from __future__ import annotations
 
-import io
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -16,8 +15,6 @@ from dataclasses import dataclass
 import av
 import numpy as np
 from pocketsphinx import Decoder  # type: ignore[import-untyped]
-
-from tests.audio_decode import CONTAINERS
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -177,17 +174,3 @@ class CommandJudge:
             keys.append(found.key)
             rest = rest[len(found.text):].strip()
         return keys
-
-
-def decode_audio(data: bytes, fmt: str) -> tuple[np.ndarray, int]:
-    """Decode a whole encoded stream with PyAV into mono float samples and their rate."""
-    with av.open(io.BytesIO(data), mode="r", format=CONTAINERS[fmt]) as container:
-        stream = container.streams.audio[0]
-        pieces: list[np.ndarray] = []
-        rate = 0
-        for frame in container.decode(stream):
-            rate = frame.sample_rate
-            array = frame.to_ndarray()
-            # Planar frames are [channels, n], packed ones [1, n * channels]; both mono here.
-            pieces.append(as_float(array.reshape(-1)))
-        return (np.concatenate(pieces) if pieces else np.zeros(0, np.float32)), rate

@@ -25,6 +25,7 @@ SECTIONS = (
     "## Memory",
     "## Encoding overhead",
     "## Time to first audio experiments",
+    "## onnxruntime on the same int8 graph",
     "## Peer check: wyoming-bench",
     "## GPU",
 )
@@ -75,6 +76,8 @@ def test_quick_bench_writes_a_complete_report(tmp_path):
         assert "TTFT (ms)" in peer
     gpu = _section(markdown, "## GPU")
     assert "CUDA" in gpu
+    # A CPU run says so plainly in the table instead of leaving it blank.
+    assert "| not measured |" in gpu
 
     chart = tmp_path / "docs" / "bench-latency.png"
     data = chart.read_bytes()

@@ -16,9 +16,9 @@ import pytest
 from wyoming.client import AsyncTcpClient
 from wyoming.event import Event
 
-from tests.audio_decode import decode
 from tests.wyoming_client import AudioResult, read_until, stream, synthesize, synthesize_event
-from wyoming_kokoro.audio import OutputFormat, choose_format, create_output
+from tools.audio_decode import decode
+from wyoming_kokoro.audio import FORMATS, OutputFormat, choose_format, create_output
 from wyoming_kokoro.config import MODEL_RATE
 
 TEXT = "Hola a todos. Las luces del salón están encendidas."
@@ -146,8 +146,6 @@ def test_an_abandoned_encoder_closes_cleanly(fmt):
 
 
 # -- the concurrency stress the peer server failed -------------------------------
-
-FORMATS = ["pcm", "wav", "mp3", "opus", "flac", "aac"]
 
 
 async def _one_client(port: int, index: int, round_: int) -> tuple[str, bytes | None]:

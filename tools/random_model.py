@@ -1,10 +1,11 @@
 """Build a random-weight Kokoro model in the --model-dir layout.
 
-The real weights cannot be shipped with the tests, so tests and benchmarks
-build a model with kokoro's own KModel and random weights:
+Tests about the protocol, timing and robustness do not need speech, so they
+build a model with kokoro's own KModel and random weights (the bench's --quick
+smoke run uses the tiny one too; real measurements use the real weights):
 
     python tools/random_model.py OUT_DIR --size tiny   # ~58 M params, fast tests
-    python tools/random_model.py OUT_DIR --size full   # the real 82 M architecture
+    python tools/random_model.py OUT_DIR --size full   # the real 82 M architecture, random
 
 The folder then holds config.json, kokoro-v1_0.pth and voices/NAME.pt, exactly
 as a real download would.
@@ -15,14 +16,13 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import math
 import warnings
 from pathlib import Path
 from typing import Any
 
 import torch
 
-REAL_CONFIG = Path(__file__).resolve().parent.parent / "tests" / "data" / "kokoro-82m-config.json"
+REAL_CONFIG = Path(__file__).resolve().parent / "data" / "kokoro-82m-config.json"
 COMPONENTS = ("bert", "bert_encoder", "predictor", "text_encoder", "decoder")
 DEFAULT_VOICES = (
     "af_heart", "af_bella", "af_sky", "am_adam", "bf_emma",
@@ -69,13 +69,6 @@ def build(out_dir: Path, size: str, voices: tuple[str, ...], seed: int) -> Path:
         warnings.simplefilter("ignore", UserWarning)
         model = KModel(repo_id="hexgrad/Kokoro-82M", config=config, model=str(empty))
     empty.unlink()
-    if size == "full":
-        # Random duration weights give ~25 frames per phoneme; this gives ~3,
-        # so benchmark audio has realistic lengths.
-        proj = model.predictor.duration_proj.linear_layer
-        with torch.no_grad():
-            proj.weight.mul_(0.01)
-            proj.bias.fill_(math.log(3 / 50) - math.log(1 - 3 / 50))
     torch.save({name: getattr(model, name).state_dict() for name in COMPONENTS},
                out_dir / "kokoro-v1_0.pth")
     (out_dir / "config.json").write_text(json.dumps(config, ensure_ascii=False), encoding="utf-8")

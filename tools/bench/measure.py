@@ -61,6 +61,16 @@ def median_of(stats: Stats | None) -> float | None:
     return stats.median if stats is not None else None
 
 
+def med(values: Sequence[float]) -> float | None:
+    stats = Stats.of(values)
+    return stats.median if stats else None
+
+
+def p95(values: Sequence[float]) -> float | None:
+    stats = Stats.of(values)
+    return stats.p95 if stats else None
+
+
 def cpu_model() -> str:
     """The CPU's marketing name from /proc/cpuinfo (Linux), else platform's guess."""
     try:

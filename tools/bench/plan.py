@@ -46,6 +46,8 @@ class Plan:
     peer_rounds: int
     peer_texts: int
     """How many of texts.PEER_TEXTS wyoming-bench speaks."""
+    onnx_rounds: int
+    """Rounds of the --threads 1 server against onnxruntime on the int8 graph."""
 
 
 FULL = Plan(
@@ -67,6 +69,7 @@ FULL = Plan(
     idle_connections=32,
     peer_rounds=2,
     peer_texts=1,
+    onnx_rounds=3,
 )
 
 QUICK = Plan(
@@ -88,6 +91,7 @@ QUICK = Plan(
     idle_connections=32,
     peer_rounds=1,
     peer_texts=1,
+    onnx_rounds=1,
 )
 
 
