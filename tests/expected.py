@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from wyoming_kokoro.app import LoadedModel
-from wyoming_kokoro.engine import split_phonemes
-from wyoming_kokoro.sentences import SentenceSplitter
+from wyoming_kokoro.model.engine import split_phonemes
+from wyoming_kokoro.pipeline.sentences import SentenceSplitter
+from wyoming_kokoro.process.app import LoadedModel
 
 SAMPLES_PER_TOKEN = 600
 

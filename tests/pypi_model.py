@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from wyoming_kokoro import pypi
+from wyoming_kokoro.model import pypi
 
 ROOT = Path(__file__).resolve().parent.parent
 

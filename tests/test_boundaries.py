@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from wyoming_kokoro.boundaries import (
+from wyoming_kokoro.pipeline.boundaries import (
     ABBREVIATIONS,
     CLOSING_MARKS,
     IDEOGRAPHIC_BREAKS,
@@ -16,8 +16,8 @@ from wyoming_kokoro.boundaries import (
     ends_with_final,
     is_initial,
 )
-from wyoming_kokoro.sentences import SentenceSplitter
-from wyoming_kokoro.textnorm import StreamNormalizer
+from wyoming_kokoro.pipeline.sentences import SentenceSplitter
+from wyoming_kokoro.pipeline.textnorm import StreamNormalizer
 
 
 def split(text: str) -> list[str]:

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from wyoming_kokoro.cli import build_parser, overrides_from_args, parse_preset
 from wyoming_kokoro.config import (
     MODEL_RATE,
     SCHEMA,
@@ -23,6 +22,7 @@ from wyoming_kokoro.config import (
     validate,
 )
 from wyoming_kokoro.errors import ConfigError
+from wyoming_kokoro.process.cli import build_parser, overrides_from_args, parse_preset
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -7,9 +7,9 @@ import logging
 import pytest
 
 from tests.expected import phoneme_tokens
-from wyoming_kokoro import engine as engine_module
-from wyoming_kokoro.engine import MAX_PHONEMES, build_pipelines, split_phonemes
-from wyoming_kokoro.voices import VoiceCatalogue
+from wyoming_kokoro.model import engine as engine_module
+from wyoming_kokoro.model.engine import MAX_PHONEMES, build_pipelines, split_phonemes
+from wyoming_kokoro.model.voices import VoiceCatalogue
 
 
 def test_one_model_shared_by_every_pipeline(loaded_model):

@@ -18,8 +18,8 @@ from wyoming.event import Event
 
 from tests.wyoming_client import AudioResult, read_until, stream, synthesize, synthesize_event
 from tools.audio_decode import decode
-from wyoming_kokoro.audio import FORMATS, OutputFormat, choose_format, create_output
 from wyoming_kokoro.config import MODEL_RATE
+from wyoming_kokoro.pipeline.output import FORMATS, OutputFormat, choose_format, create_output
 
 TEXT = "Hola a todos. Las luces del salón están encendidas."
 # Codec delay and padding to whole frames (two frames at 16 kHz for mp3 and aac), in seconds.
@@ -78,7 +78,7 @@ async def test_speed_reaches_the_model(start_server, loaded_model):
 def test_speed_changes_the_real_models_durations(loaded_model):
     import torch
 
-    from wyoming_kokoro.voices import VoiceCatalogue
+    from wyoming_kokoro.model.voices import VoiceCatalogue
 
     voice = VoiceCatalogue(["ef_dora"]).resolve("ef_dora")
     text = "La temperatura en el salón es agradable esta tarde."

@@ -7,8 +7,8 @@ import pytest
 from wyoming_kokoro.config import validate
 from wyoming_kokoro.errors import ConfigError
 from wyoming_kokoro.languages import LANGUAGE_CODES, LANGUAGES
-from wyoming_kokoro.textnorm.lexicon import WORDS, resolve_language
-from wyoming_kokoro.voices import CATALOGUE, VOICE_NAMES
+from wyoming_kokoro.model.voices import CATALOGUE, VOICE_NAMES
+from wyoming_kokoro.pipeline.textnorm.lexicon import WORDS, resolve_language
 
 
 def test_every_voice_belongs_to_a_language_and_every_language_has_voices():

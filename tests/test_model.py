@@ -14,10 +14,10 @@ import pytest
 import torch
 
 from tests.pypi_model import pypi_data_dir
-from wyoming_kokoro import pypi
 from wyoming_kokoro.config import validate
 from wyoming_kokoro.errors import ModelError
-from wyoming_kokoro.model import load_model, locate
+from wyoming_kokoro.model import pypi
+from wyoming_kokoro.model.files import load_model, locate
 
 
 def _copy_model(src: Path, dst: Path) -> Path:

@@ -9,7 +9,7 @@ from wyoming.event import Event
 from tests.expected import expected_samples
 from tests.wyoming_client import AudioResult, describe, read_until, stream, synthesize
 from wyoming_kokoro.config import MODEL_RATE
-from wyoming_kokoro.textnorm import normalize
+from wyoming_kokoro.pipeline.textnorm import normalize
 
 SPANISH = "Hola, buenos días. Las luces de la cocina están encendidas. ¿Algo más?"
 

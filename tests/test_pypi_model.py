@@ -14,13 +14,13 @@ import torch
 
 from tests.pypi_model import pypi_data_dir
 from tests.wyoming_client import RunningServer, describe, synthesize
-from wyoming_kokoro import pypi
-from wyoming_kokoro.app import App
 from wyoming_kokoro.config import validate
 from wyoming_kokoro.errors import ModelError
-from wyoming_kokoro.model import load_model, locate
-from wyoming_kokoro.pypi import convert as convert_module
-from wyoming_kokoro.pypi import wheels
+from wyoming_kokoro.model import pypi
+from wyoming_kokoro.model.files import load_model, locate
+from wyoming_kokoro.model.pypi import convert as convert_module
+from wyoming_kokoro.model.pypi import wheels
+from wyoming_kokoro.process.app import App
 
 pytestmark = pytest.mark.slow
 JAPANESE_VOICES = {"jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo"}

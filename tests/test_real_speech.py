@@ -31,8 +31,8 @@ from tests.wyoming_client import (
     synthesize_event,
 )
 from tools.audio_decode import decode_samples
-from wyoming_kokoro.audio import CODECS
 from wyoming_kokoro.config import MODEL_RATE
+from wyoming_kokoro.pipeline.output import CODECS
 
 pytestmark = pytest.mark.real
 # All real-speech tests share one server, so they share its event loop.

@@ -31,7 +31,7 @@ from tests.fakes import (
     within,
 )
 from tests.wyoming_client import RunningServer, stream, synthesize
-from wyoming_kokoro.voices import VoiceChoice
+from wyoming_kokoro.model.voices import VoiceChoice
 
 KNOWN_CODES = {"unknown_voice", "bad_blend", "bad_request", "text_too_long", "busy",
                "timeout", "synthesis_failed", "shutting_down"}

@@ -21,9 +21,9 @@ from tests.fakes import (
     send_and_collect,
 )
 from tests.wyoming_client import synthesize
-from wyoming_kokoro.engine import Engine
-from wyoming_kokoro.model import ModelFiles
-from wyoming_kokoro.voices import CATALOGUE, VoiceChoice
+from wyoming_kokoro.model.engine import Engine
+from wyoming_kokoro.model.files import ModelFiles
+from wyoming_kokoro.model.voices import CATALOGUE, VoiceChoice
 
 HOSTILE_VOICES = {
     "dotdot": "../../etc/passwd",

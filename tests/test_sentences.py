@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wyoming_kokoro.sentences import SentenceSplitter
+from wyoming_kokoro.pipeline.sentences import SentenceSplitter
 
 
 def split(text: str, **kwargs) -> list[str]:

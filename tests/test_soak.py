@@ -11,7 +11,7 @@ import pytest
 from tools.soak.client import DISCONNECTED, OK
 from tools.soak.phase import run_soak
 from tools.soak.plan import make_plan
-from wyoming_kokoro.audio import FORMATS
+from wyoming_kokoro.pipeline.output import FORMATS
 
 pytestmark = pytest.mark.slow
 

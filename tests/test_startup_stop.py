@@ -15,8 +15,8 @@ import pytest
 
 from tests.test_shutdown import STARTUP_TIMEOUT, ServerProcess, spawn, stop_process
 from tests.test_zeroconf import Browser, _unique
-from wyoming_kokoro.app import WARMUP_DELAY_ENV
-from wyoming_kokoro.discovery import SERVICE_TYPE
+from wyoming_kokoro.process.app import WARMUP_DELAY_ENV
+from wyoming_kokoro.process.discovery import SERVICE_TYPE
 
 pytestmark = pytest.mark.slow
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from wyoming_kokoro.textnorm import StreamNormalizer, normalize
-from wyoming_kokoro.textnorm.document import CODE_MAX_CHARS, CODE_MAX_LINES
-from wyoming_kokoro.textnorm.lexicon import resolve_language
+from wyoming_kokoro.pipeline.textnorm import StreamNormalizer, normalize
+from wyoming_kokoro.pipeline.textnorm.document import CODE_MAX_CHARS, CODE_MAX_LINES
+from wyoming_kokoro.pipeline.textnorm.lexicon import resolve_language
 
 CORPUS = yaml.safe_load(
     (Path(__file__).parent / "data" / "normalize_corpus.yaml").read_text(encoding="utf-8")

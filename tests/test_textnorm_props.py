@@ -10,8 +10,8 @@ from itertools import pairwise
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from wyoming_kokoro.textnorm import StreamNormalizer, normalize
-from wyoming_kokoro.textnorm.markdown import FLOWING, classify
+from wyoming_kokoro.pipeline.textnorm import StreamNormalizer, normalize
+from wyoming_kokoro.pipeline.textnorm.markdown import FLOWING, classify
 
 # Pieces that assistants produce and that interact: markdown markers, tables, fences,
 # links, misaki annotations, URLs, numbers with units, money, times, dates, emoji

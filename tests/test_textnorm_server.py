@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.expected import expected_samples
 from tests.wyoming_client import stream, synthesize
-from wyoming_kokoro.textnorm import normalize
+from wyoming_kokoro.pipeline.textnorm import normalize
 
 MARKDOWN = (
     "## El tiempo\n\n"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from wyoming_kokoro.textnorm import StreamNormalizer, normalize
+from wyoming_kokoro.pipeline.textnorm import StreamNormalizer, normalize
 
 CORPUS = yaml.safe_load(
     (Path(__file__).parent / "data" / "normalize_corpus.yaml").read_text(encoding="utf-8")

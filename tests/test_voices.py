@@ -7,7 +7,7 @@ import pytest
 from wyoming_kokoro.config import Preset
 from wyoming_kokoro.errors import BadBlendError, UnknownVoiceError
 from wyoming_kokoro.languages import LANGUAGES
-from wyoming_kokoro.voices import CATALOGUE, VoiceCatalogue, parse_blend
+from wyoming_kokoro.model.voices import CATALOGUE, VoiceCatalogue, parse_blend
 
 
 def test_catalogue_has_every_v1_voice_with_correct_tags():

@@ -15,7 +15,7 @@ from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZerocon
 
 from wyoming_kokoro import __version__
 from wyoming_kokoro.config import validate
-from wyoming_kokoro.discovery import SERVICE_TYPE, advertised_address, default_name
+from wyoming_kokoro.process.discovery import SERVICE_TYPE, advertised_address, default_name
 
 
 class Browser:
@@ -86,7 +86,7 @@ async def test_browse_resolve_describe_and_goodbye(start_server):
 
 @pytest.mark.slow
 async def test_a_name_conflict_renames_the_second_server(start_server, caplog):
-    caplog.set_level(logging.INFO, logger="wyoming_kokoro.discovery")
+    caplog.set_level(logging.INFO, logger="wyoming_kokoro.process.discovery")
     name = _unique()
     async with Browser() as browser:
         first = await start_server(zeroconf=_zeroconf(name))

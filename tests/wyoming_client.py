@@ -10,7 +10,7 @@ from typing import Any
 from wyoming.client import AsyncTcpClient
 from wyoming.event import Event
 
-from wyoming_kokoro.app import App
+from wyoming_kokoro.process.app import App
 
 TIMEOUT = 60.0
 

@@ -29,8 +29,8 @@ SERVER_SIDE = r"""
 import json, sys
 from wyoming_kokoro.config import Preset
 from wyoming_kokoro.errors import KokoroError
-from wyoming_kokoro.request import parse_options
-from wyoming_kokoro.voices import CATALOGUE, VoiceCatalogue, parse_blend
+from wyoming_kokoro.pipeline.request import parse_options
+from wyoming_kokoro.model.voices import CATALOGUE, VoiceCatalogue, parse_blend
 
 def verdict(call):
     try:
@@ -229,7 +229,7 @@ def test_every_server_format_is_offered(server_side: tuple[Any, dict[str, Any]])
             assert sent is not None and server["ok"], label
     # The server's list, straight from its code, against ours.
     result = subprocess.run(
-        [str(SERVER_PYTHON), "-c", "from wyoming_kokoro.audio import FORMATS; print(*FORMATS)"],
+        [str(SERVER_PYTHON), "-c", "from wyoming_kokoro.pipeline.output import FORMATS; print(*FORMATS)"],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,

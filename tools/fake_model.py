@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from wyoming_kokoro.config import MODEL_RATE
-from wyoming_kokoro.voices import VoiceChoice
+from wyoming_kokoro.model.voices import VoiceChoice
 
 
 def tone(seconds: float, frequency: float = 220.0) -> np.ndarray:

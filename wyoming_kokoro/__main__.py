@@ -32,9 +32,9 @@ def run() -> None:
     """Parse, load, serve; start-up failures end in one clear line and exit code."""
     early = EarlyStop()
     # Imported only now, so that a signal during these imports is caught too.
-    from .cli import build_parser, overrides_from_args
-    from .config import load_config
-    from .errors import ConfigError, KokoroError
+    from wyoming_kokoro.config import load_config
+    from wyoming_kokoro.errors import ConfigError, KokoroError
+    from wyoming_kokoro.process.cli import build_parser, overrides_from_args
 
     args = build_parser().parse_args()
     try:
@@ -51,7 +51,7 @@ def run() -> None:
         for noisy in ("httpx", "huggingface_hub", "urllib3", "phonemizer"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
     # The heavy imports (torch) happen in the model load, which a signal can cut off.
-    from .app import run_app
+    from wyoming_kokoro.process.app import run_app
 
     try:
         threads_busy = asyncio.run(run_app(config, lambda: early.requested))

@@ -20,8 +20,8 @@ from typing import Any
 import voluptuous as vol
 import yaml
 
-from .errors import ConfigError
-from .languages import LANGUAGE_CODES
+from wyoming_kokoro.errors import ConfigError
+from wyoming_kokoro.languages import LANGUAGE_CODES
 
 MIN_SPEED, MAX_SPEED = 0.5, 2.0
 MIN_RATE, MAX_RATE = 8000, 48000

@@ -6,8 +6,8 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-from wyoming_kokoro.cli import build_parser, overrides_from_args
 from wyoming_kokoro.config import SETTINGS, Setting, validate
+from wyoming_kokoro.process.cli import build_parser, overrides_from_args
 
 from .helpers import RUN_SCRIPT, addon_config, run_with_stubs
 

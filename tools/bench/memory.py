@@ -11,7 +11,7 @@ import itertools
 import logging
 from dataclasses import dataclass, field
 
-from wyoming_kokoro.audio import FORMATS
+from wyoming_kokoro.pipeline.output import FORMATS
 
 from .client import open_idle, request
 from .context import Context

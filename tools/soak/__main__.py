@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 
 from tools.random_model import build
-from wyoming_kokoro.app import LoadedModel, load_model
+from wyoming_kokoro.process.app import LoadedModel, load_model
 
 from .phase import run_soak, soak_config
 from .plan import MODEL_VOICES

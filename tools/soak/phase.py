@@ -16,10 +16,10 @@ import numpy as np
 
 from tools.fake_model import FakeSynth
 from tools.probes import open_fds, rss_bytes, settle
-from wyoming_kokoro.app import App, LoadedModel
-from wyoming_kokoro.audio import FORMATS
 from wyoming_kokoro.config import Config, validate
-from wyoming_kokoro.voices import VoiceChoice
+from wyoming_kokoro.model.voices import VoiceChoice
+from wyoming_kokoro.pipeline.output import FORMATS
+from wyoming_kokoro.process.app import App, LoadedModel
 
 from .client import OK, run_request
 from .plan import RequestSpec, make_plan

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from wyoming_kokoro.audio import FORMATS
+from wyoming_kokoro.pipeline.output import FORMATS
 
 # Voices the model folder must hold.
 MODEL_VOICES = ("af_heart", "af_bella", "af_sky", "ef_dora", "em_alex", "ff_siwis")

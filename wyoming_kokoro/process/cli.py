@@ -6,8 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .config import SETTINGS, Setting, parse_preset
+from wyoming_kokoro import __version__
+from wyoming_kokoro.config import SETTINGS, Setting, parse_preset
 
 __all__ = ["build_parser", "overrides_from_args", "parse_preset"]
 

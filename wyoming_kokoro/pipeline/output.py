@@ -17,8 +17,8 @@ import av
 import numpy as np
 from av.audio.stream import AudioStream
 
-from .config import MAX_RATE, MIN_RATE, MODEL_RATE
-from .errors import BadRequestError
+from wyoming_kokoro.config import MAX_RATE, MIN_RATE, MODEL_RATE
+from wyoming_kokoro.errors import BadRequestError
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from ..errors import ModelError
+from wyoming_kokoro.errors import ModelError
 
 if TYPE_CHECKING:
     from kokoro import KModel

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from wyoming.info import Attribution, Info, TtsProgram, TtsVoice
 
-from . import __version__
-from .voices import CATALOGUE, VoiceCatalogue
+from wyoming_kokoro import __version__
+from wyoming_kokoro.model.voices import CATALOGUE, VoiceCatalogue
 
 PROGRAM_NAME = "kokoro"
 KOKORO_ATTRIBUTION = Attribution(name="hexgrad", url="https://huggingface.co/hexgrad/Kokoro-82M")

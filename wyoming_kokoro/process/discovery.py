@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from zeroconf import DNSQuestionType, IPVersion, NonUniqueNameException
 from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
 
-from . import __version__
-from .config import ZeroconfSettings
-from .describe import PROGRAM_NAME
+from wyoming_kokoro import __version__
+from wyoming_kokoro.config import ZeroconfSettings
+from wyoming_kokoro.wire.describe import PROGRAM_NAME
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ the text, so the concatenated output does not depend on how the input was split.
 
 from __future__ import annotations
 
-from .document import Document
-from .lexicon import resolve_language
+from wyoming_kokoro.pipeline.textnorm.document import Document
+from wyoming_kokoro.pipeline.textnorm.lexicon import resolve_language
 
 
 class StreamNormalizer:

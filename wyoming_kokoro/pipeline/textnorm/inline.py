@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from . import markdown, symbols, typography
-from .lexicon import Reading
+from wyoming_kokoro.pipeline.textnorm import markdown, symbols, typography
+from wyoming_kokoro.pipeline.textnorm.lexicon import Reading
 
 # misaki's inline syntax: [word](/phonemes/), [word](-1) stress, [word](#flags#).
 # It is protected before anything else runs and put back untouched at the end.

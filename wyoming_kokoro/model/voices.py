@@ -11,9 +11,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from .config import DEFAULT_VOICE, Preset
-from .errors import BadBlendError, UnknownVoiceError
-from .languages import LANGUAGE_CODES, LANGUAGES, Language
+from wyoming_kokoro.config import DEFAULT_VOICE, Preset
+from wyoming_kokoro.errors import BadBlendError, UnknownVoiceError
+from wyoming_kokoro.languages import LANGUAGE_CODES, LANGUAGES, Language
 
 # Every voice of Kokoro-82M v1.0. The first letter is the language, the
 # second the gender (f or m).

@@ -15,13 +15,13 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
-from .audio import OutputFormat, choose_format, create_output
-from .config import MAX_SPEED, MIN_SPEED, Config
-from .errors import BadRequestError, KokoroError
-from .scheduler import Scheduler
-from .sentences import SentenceSplitter
-from .synthesis import Synthesis, TextFilter
-from .voices import VoiceCatalogue, VoiceChoice
+from wyoming_kokoro.config import MAX_SPEED, MIN_SPEED, Config
+from wyoming_kokoro.errors import BadRequestError, KokoroError
+from wyoming_kokoro.model.scheduler import Scheduler
+from wyoming_kokoro.model.voices import VoiceCatalogue, VoiceChoice
+from wyoming_kokoro.pipeline.output import OutputFormat, choose_format, create_output
+from wyoming_kokoro.pipeline.sentences import SentenceSplitter
+from wyoming_kokoro.pipeline.synthesis import Synthesis, TextFilter
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ModelError
+from wyoming_kokoro.errors import ModelError
 
 _LOGGER = logging.getLogger(__name__)
 

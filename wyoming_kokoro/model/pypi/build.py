@@ -20,8 +20,8 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ModelError
-from . import wheels
+from wyoming_kokoro.errors import ModelError
+from wyoming_kokoro.model.pypi import wheels
 
 if TYPE_CHECKING:
     from kokoro import KModel
@@ -131,8 +131,8 @@ def build(data_dir: Path) -> Path:
         ) from None
     import torch
 
-    from .convert import convert
-    from .voices import convert_voices
+    from wyoming_kokoro.model.pypi.convert import convert
+    from wyoming_kokoro.model.pypi.voices import convert_voices
 
     started = time.monotonic()
     root = pypi_root(data_dir)

@@ -18,15 +18,15 @@ from itertools import count
 
 import numpy as np
 
-from .config import SynthesisSettings
-from .errors import (
+from wyoming_kokoro.config import SynthesisSettings
+from wyoming_kokoro.errors import (
     BusyError,
     KokoroError,
     ShuttingDownError,
     SynthesisError,
     SynthesisTimeoutError,
 )
-from .voices import VoiceChoice
+from wyoming_kokoro.model.voices import VoiceChoice
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-from .config import ServerSettings
-from .handler import ConnectionHandler
+from wyoming_kokoro.config import ServerSettings
+from wyoming_kokoro.wire.connection import ConnectionHandler
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from . import pypi
-from .config import DEFAULT_VOICE, ModelSettings
-from .errors import ModelError
+from wyoming_kokoro.config import DEFAULT_VOICE, ModelSettings
+from wyoming_kokoro.errors import ModelError
+from wyoming_kokoro.model import pypi
 
 if TYPE_CHECKING:
     from kokoro import KModel

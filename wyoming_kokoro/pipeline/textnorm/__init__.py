@@ -33,9 +33,9 @@ What is read, and how (the choices a reader of the output should know):
 
 from __future__ import annotations
 
-from .document import Document
-from .lexicon import resolve_language
-from .stream import StreamNormalizer
+from wyoming_kokoro.pipeline.textnorm.document import Document
+from wyoming_kokoro.pipeline.textnorm.lexicon import resolve_language
+from wyoming_kokoro.pipeline.textnorm.stream import StreamNormalizer
 
 __all__ = ["StreamNormalizer", "normalize"]
 

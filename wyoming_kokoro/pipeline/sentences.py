@@ -7,7 +7,13 @@ boundary ends up in some piece, and flush() returns the rest.
 
 from __future__ import annotations
 
-from .boundaries import CLAUSE_MARKS, IDEOGRAPHIC_BREAKS, STOPS, ends_sentence, skip_closers
+from wyoming_kokoro.pipeline.boundaries import (
+    CLAUSE_MARKS,
+    IDEOGRAPHIC_BREAKS,
+    STOPS,
+    ends_sentence,
+    skip_closers,
+)
 
 # The first sentence is cut at a clause mark once it runs past this many
 # characters, so that first audio does not wait for a long sentence.

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..languages import LANGUAGES
+from wyoming_kokoro.languages import LANGUAGES
 
 # English regions that spell "metre" and read dates day first.
 _BRITISH_REGIONS = frozenset({"gb", "uk", "ie", "au", "nz", "za", "in"})

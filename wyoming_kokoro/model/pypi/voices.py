@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..errors import ModelError
+from wyoming_kokoro.errors import ModelError
 
 VOICE_SHAPE = (510, 1, 256)
 """One style row per phoneme count (up to 510), 256 values each: kokoro's pack."""

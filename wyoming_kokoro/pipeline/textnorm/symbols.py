@@ -12,7 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from .lexicon import CURRENCIES, MONTHS, PER_TIME, Reading, unit_words, word
+from wyoming_kokoro.pipeline.textnorm.lexicon import (
+    CURRENCIES,
+    MONTHS,
+    PER_TIME,
+    Reading,
+    unit_words,
+    word,
+)
 
 _Sub = Callable[[re.Match[str]], str]
 

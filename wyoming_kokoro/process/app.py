@@ -16,18 +16,18 @@ from typing import TypeVar
 
 from wyoming.event import Event
 
-from .config import Config
-from .describe import build_info
-from .discovery import Advertiser
-from .engine import Engine
-from .errors import UnknownVoiceError
-from .handler import ConnectionHandler, Services
-from .memory import trim_memory
-from .model import ModelFiles, locate
-from .scheduler import Scheduler, SynthesizeFn
-from .server import Server
-from .synthesis import TextFilter
-from .voices import CATALOGUE, VoiceCatalogue, VoiceChoice, parse_blend
+from wyoming_kokoro.config import Config
+from wyoming_kokoro.errors import UnknownVoiceError
+from wyoming_kokoro.model.engine import Engine
+from wyoming_kokoro.model.files import ModelFiles, locate
+from wyoming_kokoro.model.scheduler import Scheduler, SynthesizeFn
+from wyoming_kokoro.model.voices import CATALOGUE, VoiceCatalogue, VoiceChoice, parse_blend
+from wyoming_kokoro.pipeline.synthesis import TextFilter
+from wyoming_kokoro.process.discovery import Advertiser
+from wyoming_kokoro.process.memory import trim_memory
+from wyoming_kokoro.wire.connection import ConnectionHandler, Services
+from wyoming_kokoro.wire.describe import build_info
+from wyoming_kokoro.wire.server import Server
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ def text_filter_factory(config: Config) -> Callable[[str], TextFilter] | None:
     """The normaliser's constructor (it takes the language code), or None when off."""
     if not config.text.normalize:
         return None
-    from .textnorm import StreamNormalizer
+    from wyoming_kokoro.pipeline.textnorm import StreamNormalizer
 
     return StreamNormalizer
 

@@ -18,19 +18,26 @@ from wyoming.info import Describe
 from wyoming.ping import Ping, Pong
 from wyoming.tts import Synthesize, SynthesizeChunk, SynthesizeStart, SynthesizeStop
 
-from .config import Config
-from .errors import (
+from wyoming_kokoro.config import Config
+from wyoming_kokoro.errors import (
     BadRequestError,
     KokoroError,
     ShuttingDownError,
     SynthesisError,
     SynthesisTimeoutError,
 )
-from .request import RequestFactory, parse_text
-from .scheduler import Scheduler
-from .synthesis import Synthesis, TextFilter
-from .voices import VoiceCatalogue, VoiceChoice
-from .wire import ProtocolError, WireLimits, encode_event, parse_header, read_body, read_header_line
+from wyoming_kokoro.model.scheduler import Scheduler
+from wyoming_kokoro.model.voices import VoiceCatalogue, VoiceChoice
+from wyoming_kokoro.pipeline.request import RequestFactory, parse_text
+from wyoming_kokoro.pipeline.synthesis import Synthesis, TextFilter
+from wyoming_kokoro.wire.protocol import (
+    ProtocolError,
+    WireLimits,
+    encode_event,
+    parse_header,
+    read_body,
+    read_header_line,
+)
 
 _LOGGER = logging.getLogger(__name__)
 

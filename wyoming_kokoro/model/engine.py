@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .config import ModelSettings
-from .errors import ModelError, SynthesisError, UnknownVoiceError
-from .languages import LANGUAGE_CODES, LANGUAGES
-from .model import ModelFiles, load_model
-from .voices import VoiceChoice
+from wyoming_kokoro.config import ModelSettings
+from wyoming_kokoro.errors import ModelError, SynthesisError, UnknownVoiceError
+from wyoming_kokoro.languages import LANGUAGE_CODES, LANGUAGES
+from wyoming_kokoro.model.files import ModelFiles, load_model
+from wyoming_kokoro.model.voices import VoiceChoice
 
 if TYPE_CHECKING:
     import torch

@@ -19,11 +19,11 @@ from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.event import Event
 from wyoming.tts import SynthesizeStopped
 
-from .audio import CHANNELS, WIDTH, AudioOutput
-from .config import MODEL_RATE
-from .errors import TextTooLongError
-from .scheduler import Job
-from .sentences import SentenceSplitter
+from wyoming_kokoro.config import MODEL_RATE
+from wyoming_kokoro.errors import TextTooLongError
+from wyoming_kokoro.model.scheduler import Job
+from wyoming_kokoro.pipeline.output import CHANNELS, WIDTH, AudioOutput
+from wyoming_kokoro.pipeline.sentences import SentenceSplitter
 
 _LOGGER = logging.getLogger(__name__)
 

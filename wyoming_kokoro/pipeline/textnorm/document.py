@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..boundaries import (
+from wyoming_kokoro.pipeline.boundaries import (
     CLOSE_QUOTES,
     IDEOGRAPHIC_STOPS,
     MARKDOWN_CLOSERS,
@@ -27,10 +27,18 @@ from ..boundaries import (
     ends_with_final,
     is_initial,
 )
-from . import markdown
-from .inline import speak
-from .lexicon import Reading, word
-from .markdown import BLANK, FENCE, FLOWING, ORDERED, PIPE, RULE, Block
+from wyoming_kokoro.pipeline.textnorm import markdown
+from wyoming_kokoro.pipeline.textnorm.inline import speak
+from wyoming_kokoro.pipeline.textnorm.lexicon import Reading, word
+from wyoming_kokoro.pipeline.textnorm.markdown import (
+    BLANK,
+    FENCE,
+    FLOWING,
+    ORDERED,
+    PIPE,
+    RULE,
+    Block,
+)
 
 # A fenced code block is read aloud when it has at most this many non-blank lines
 # and this many characters; a longer one is replaced by a short spoken note

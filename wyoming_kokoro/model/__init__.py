@@ -1,0 +1,1 @@
+"""The model: files, loading, the engine, voices and the one scheduler."""

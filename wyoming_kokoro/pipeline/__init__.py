@@ -1,0 +1,1 @@
+"""One request from text to audio: options, text front-end, sentences, output."""

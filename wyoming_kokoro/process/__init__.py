@@ -1,0 +1,1 @@
+"""The process: start-up, serving, shutdown, flags, discovery, memory."""

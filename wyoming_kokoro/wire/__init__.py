@@ -1,0 +1,1 @@
+"""The Wyoming wire: events with limits, listeners, connections, the info event."""
