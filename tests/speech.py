@@ -8,10 +8,13 @@ noise but the right one from speech.
 
 from __future__ import annotations
 
+import argparse
 import io
 import logging
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import av
 import numpy as np
@@ -191,3 +194,27 @@ def decode_audio(data: bytes, fmt: str) -> tuple[np.ndarray, int]:
             # Planar frames are [channels, n], packed ones [1, n * channels]; both mono here.
             pieces.append(as_float(array.reshape(-1)))
         return (np.concatenate(pieces) if pieces else np.zeros(0, np.float32)), rate
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m tests.speech pick FILE`: print the command heard in FILE, or "none".
+
+    For tests that run where pocketsphinx is not installed (Home Assistant's
+    environment): they write the audio to a file and ask this environment.
+    The format comes from the file's extension (wav, flac, mp3, opus, aac).
+    """
+    parser = argparse.ArgumentParser(prog="python -m tests.speech")
+    commands = parser.add_subparsers(dest="action", required=True)
+    pick = commands.add_parser("pick", help="print the command heard in an audio file, or none")
+    pick.add_argument("file", type=Path)
+    args = parser.parse_args(argv)
+    fmt = args.file.suffix.lstrip(".").lower()
+    if fmt not in CONTAINERS:
+        parser.error(f"unknown audio format {fmt!r}: use one of {', '.join(CONTAINERS)}")
+    samples, rate = decode_audio(args.file.read_bytes(), fmt)
+    print(CommandJudge().pick(samples, rate) or "none")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
