@@ -8,13 +8,18 @@ noise but the right one from speech.
 
 from __future__ import annotations
 
+import argparse
 import logging
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import av
 import numpy as np
 from pocketsphinx import Decoder  # type: ignore[import-untyped]
+
+from tools.audio_decode import DEMUXERS, decode_samples
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -174,3 +179,27 @@ class CommandJudge:
             keys.append(found.key)
             rest = rest[len(found.text):].strip()
         return keys
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m tests.speech pick FILE`: print the command heard in FILE, or "none".
+
+    For tests that run where pocketsphinx is not installed (Home Assistant's
+    environment): they write the audio to a file and ask this environment.
+    The format comes from the file's extension (wav, flac, mp3, opus, aac).
+    """
+    parser = argparse.ArgumentParser(prog="python -m tests.speech")
+    commands = parser.add_subparsers(dest="action", required=True)
+    pick = commands.add_parser("pick", help="print the command heard in an audio file, or none")
+    pick.add_argument("file", type=Path)
+    args = parser.parse_args(argv)
+    fmt = args.file.suffix.lstrip(".").lower()
+    if fmt not in DEMUXERS:
+        parser.error(f"unknown audio format {fmt!r}: use one of {', '.join(DEMUXERS)}")
+    samples, rate = decode_samples(args.file.read_bytes(), fmt)
+    print(CommandJudge().pick(samples, rate) or "none")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

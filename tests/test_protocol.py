@@ -5,9 +5,19 @@ from __future__ import annotations
 import asyncio
 
 from wyoming.event import Event
+from wyoming_kokoro.process.app import App, load_model
 
+from tests.conftest import server_settings
 from tests.expected import expected_samples
-from tests.wyoming_client import AudioResult, describe, read_until, stream, synthesize
+from tests.wyoming_client import (
+    AudioResult,
+    RunningServer,
+    describe,
+    read_until,
+    stream,
+    synthesize,
+)
+from tools.random_model import build
 from wyoming_kokoro.config import MODEL_RATE
 from wyoming_kokoro.pipeline.textnorm import normalize
 
@@ -36,6 +46,29 @@ async def test_describe_lists_every_voice_and_streaming(start_server, loaded_mod
     # Installed means speakable: a voice file here and its language loaded.
     installed = {name for name, v in voices.items() if v["installed"]}
     assert installed == {"af_heart", "af_bella", "af_sky", "ef_dora", "em_alex", "ff_siwis"}
+
+
+async def test_describe_offers_the_voices_there_are_for_voiceless_languages(tmp_path):
+    """A model with Spanish voices only, but English and French G2P loaded.
+
+    Every installed voice is listed under English and French too (its own
+    language first), since the server reads a request's text in its language
+    whatever the voice; voices that are not installed keep their own only.
+    """
+    spanish_only = build(tmp_path / "model", "tiny", ("ef_dora", "em_alex"), seed=0)
+    settings = server_settings(spanish_only)
+    app = App(settings, load_model(settings))
+    running = await app.startup()
+    try:
+        info, _ = await describe(RunningServer(app, "127.0.0.1", running.server.port or 0))
+    finally:
+        await asyncio.wait_for(app.shutdown(), 30)
+    voices = {v["name"]: v for v in info.data["tts"][0]["voices"]}
+    assert voices["ef_dora"]["languages"] == ["es", "en-US", "fr-FR"]
+    assert voices["em_alex"]["languages"] == ["es", "en-US", "fr-FR"]
+    assert voices["af_heart"]["installed"] is False
+    assert voices["af_heart"]["languages"] == ["en-US"]
+    assert voices["jf_alpha"]["languages"] == ["ja"]
 
 
 async def test_ping_pong(start_server):

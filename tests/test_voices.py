@@ -58,6 +58,31 @@ def test_resolve_names_blends_presets_and_defaults():
     assert catalogue.resolve(None, "de").parts == (("af_heart", 1.0),)
 
 
+def test_resolve_reads_the_text_in_the_requested_language():
+    """A named voice reads text in a loaded language it does not speak itself.
+
+    Only the Japanese voice is installed; English G2P is loaded too, so a
+    request for jf_alpha in en-US reads English (accented). A language whose
+    G2P is not loaded, or the voice's own, leaves the voice's language; a
+    British voice asked for en-US keeps British English, a variety of its own.
+    """
+    japanese = VoiceCatalogue(["jf_alpha", "bf_emma"], default="jf_alpha",
+                              languages=["a", "b", "j"])
+    english = japanese.resolve("jf_alpha", "en-US")
+    assert english.parts == (("jf_alpha", 1.0),)
+    assert english.language is LANGUAGES["a"]
+    assert japanese.resolve("jf_alpha", "en_us").language is LANGUAGES["a"]
+    assert japanese.resolve("jf_alpha", "ja").language is LANGUAGES["j"]
+    assert japanese.resolve("jf_alpha", "ja").spoken is None
+    assert japanese.resolve("jf_alpha", "fr-FR").language is LANGUAGES["j"]
+    assert japanese.resolve("jf_alpha").language is LANGUAGES["j"]
+    assert japanese.resolve("bf_emma", "en-US").language is LANGUAGES["b"]
+    assert japanese.resolve("bf_emma", "ja").language is LANGUAGES["j"]
+    # A blend reads in the requested language as well.
+    blend = japanese.resolve("jf_alpha:0.5+bf_emma:0.5", "ja")
+    assert blend.language is LANGUAGES["j"]
+
+
 @pytest.mark.parametrize("name", ["../../etc/passwd", "/etc/passwd", "http://x/y.pt",
                                   "af_heart/../../x", "C:\\x.pt", "af_heart.pt", "x" * 600,
                                   "af_heart:1+../../etc/passwd:1", "AF_HEART", "zz_top"])

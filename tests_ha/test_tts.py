@@ -147,17 +147,22 @@ async def test_default_voice_follows_language(
     The voice shows in the audio's length: each voice speaks through its
     own language's phonemes, and the tiny model gives every phoneme one
     frame, so the same text comes out longer or shorter per language.
+    Each reference is a voice in its own language: a named voice asked for
+    another language reads the text in that one (the last checks).
     """
     english, spanish = "Good morning, how was your weekend?", "Buenos días, ¿qué tal?"
     as_english = await flac_samples(hass, kokoro_entry, english, "en-US", "af_heart")
-    as_spanish = await flac_samples(hass, kokoro_entry, english, "en-US", "ef_dora")
+    as_spanish = await flac_samples(hass, kokoro_entry, english, "es", "ef_dora")
     assert as_english != as_spanish, "the text does not tell the two voices apart"
     assert await flac_samples(hass, kokoro_entry, english, "en-US") == as_english
+    # The Spanish voice in an English pipeline reads English phonemes.
+    assert await flac_samples(hass, kokoro_entry, english, "en-US", "ef_dora") == as_english
 
-    as_english = await flac_samples(hass, kokoro_entry, spanish, "es", "af_heart")
+    as_english = await flac_samples(hass, kokoro_entry, spanish, "en-US", "af_heart")
     as_spanish = await flac_samples(hass, kokoro_entry, spanish, "es", "ef_dora")
     assert as_english != as_spanish, "the text does not tell the two voices apart"
     assert await flac_samples(hass, kokoro_entry, spanish, "es") == as_spanish
+    assert await flac_samples(hass, kokoro_entry, spanish, "es", "af_heart") == as_spanish
 
 
 async def test_non_streaming_through_home_assistant(

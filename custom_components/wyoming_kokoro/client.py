@@ -105,12 +105,17 @@ class KokoroClient:
             raise ValueError("give exactly one of text and text_stream")
         streaming = text_stream is not None
         data: dict[str, Any] = {}
+        # With no name, the server picks its default voice when that speaks
+        # the language, or else its first voice that does. With a name, the
+        # language tells the server how to read the text when the voice
+        # speaks another one (a Japanese voice in an English pipeline).
+        voice_data: dict[str, str] = {}
         if voice:
-            data["voice"] = {"name": voice}
-        elif language:
-            # The server picks its default voice when that speaks the
-            # language, or else its first voice that does.
-            data["voice"] = {"language": language}
+            voice_data["name"] = voice
+        if language:
+            voice_data["language"] = language
+        if voice_data:
+            data["voice"] = voice_data
         if kokoro:
             data["kokoro"] = kokoro
         latency = Latency(

@@ -129,6 +129,11 @@ class VoiceCatalogue:
         return self._speakable
 
     @property
+    def languages(self) -> frozenset[str]:
+        """Codes of the languages whose G2P is loaded."""
+        return self._languages
+
+    @property
     def presets(self) -> tuple[Preset, ...]:
         return tuple(self._presets.values())
 
@@ -171,8 +176,12 @@ class VoiceCatalogue:
         return choice if spoken is None else replace(choice, spoken=spoken)
 
     def _spoken_language(self, choice: VoiceChoice, language: str | None) -> Language | None:
-        """A loaded language the request asks for that differs from the voice's own."""
-        if not language or _matches(choice.language, language.lower()):
+        """A loaded language the request asks for that differs from the voice's own.
+
+        A variety of the voice's own language (en-US for a British voice) is
+        no reason to switch: the voice keeps its own phonemes and accent.
+        """
+        if not language or _same_language(choice.language, language.lower()):
             return None
         return next((LANGUAGES[code] for code in sorted(self._languages)
                      if code in LANGUAGES and _matches(LANGUAGES[code], language.lower())), None)
@@ -209,3 +218,9 @@ def _matches(language: Language, wanted: str) -> bool:
     wanted = wanted.replace("_", "-")
     tag = language.tag.lower()
     return wanted in (tag, language.code) or tag.split("-")[0] == wanted
+
+
+def _same_language(language: Language, wanted: str) -> bool:
+    """True if wanted names this language or another variety of it (en-US for en-GB)."""
+    primary = wanted.replace("_", "-").split("-")[0]
+    return _matches(language, wanted) or language.tag.lower().split("-")[0] == primary
