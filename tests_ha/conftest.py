@@ -108,7 +108,7 @@ def launch_server(model_dir: Path, log: Path, *extra: str) -> subprocess.Popen[b
         "--no-warmup",
         "--english-g2p",
         "espeak",
-        # Debug logging: tests read the voice and speed the server used.
+        # Debug logging: a failing test's server log then says what the server did.
         "--debug",
         *shlex.split(os.environ.get("KOKORO_TEST_SERVER_ARGS", "")),
         *extra,

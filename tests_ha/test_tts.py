@@ -1,9 +1,10 @@
 """Speech through Home Assistant's TTS component and the entity, against a real server.
 
-Home Assistant 2025.4 sends every request of a TTS entity through
-async_stream_tts_audio with the whole message as one text delta; the
-entity's streaming with several deltas (what 2025.7+ does for language
-models) is exercised by calling it directly with a TTSAudioRequest.
+Runs on both Home Assistant versions we test. Home Assistant 2025.4 sends
+every request of a TTS entity through async_stream_tts_audio with the whole
+message as one text delta; here the entity's streaming with several deltas
+is exercised by calling it directly with a TTSAudioRequest, and
+test_streaming.py follows HA 2026's own streaming path.
 """
 
 from __future__ import annotations
@@ -60,8 +61,8 @@ TEXT = "Hello there. How are you today?"
 async def reference_frames(hass: HomeAssistant, entry: MockConfigEntry, text: str) -> int:
     """Samples of raw PCM for `text`: what every format must decode to.
 
-    Asked of the entity directly: Home Assistant 2025.4 would pass a `pcm`
-    request on to ffmpeg, which is not installed here.
+    Asked of the entity directly: Home Assistant would pass a `pcm` request
+    on to ffmpeg, and this is the server's own audio.
     """
     extension, data = await entity_of(hass, entry).async_get_tts_audio(
         text, "en-US", {"preferred_format": "pcm", "voice": "af_heart"}
@@ -80,8 +81,8 @@ async def test_formats_through_home_assistant(
 ) -> None:
     """Each preferred format comes back in that format, with all the audio.
 
-    No ffmpeg is installed: a wrong extension or a missing format would make
-    Home Assistant try to convert, and fail.
+    A wrong extension or a missing format would make Home Assistant convert
+    with ffmpeg, and the extension check below would fail.
     """
     frames = await reference_frames(hass, kokoro_entry, TEXT)
     extension, data = await speak(
@@ -187,9 +188,10 @@ async def test_non_streaming_through_home_assistant(
 async def test_sample_rate_and_pcm(hass: HomeAssistant, kokoro_entry: MockConfigEntry) -> None:
     """preferred_sample_rate reaches the server (asked of the entity directly).
 
-    Home Assistant 2025.4 runs ffmpeg whenever a request carries
-    preferred_sample_rate, even when the engine honours it, so this cannot
-    go through its TTS component in a test environment without ffmpeg.
+    Home Assistant runs ffmpeg whenever a request carries
+    preferred_sample_rate, even when the engine honours it, so asking the
+    entity is the way to see what the server itself sent
+    (test_satellite.py follows the path through ffmpeg).
     """
     entity = entity_of(hass, kokoro_entry)
     frames = await reference_frames(hass, kokoro_entry, TEXT)
