@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -56,19 +55,12 @@ def tiny_config() -> dict[str, Any]:
 def build(out_dir: Path, size: str, voices: tuple[str, ...], seed: int) -> Path:
     """Write config.json, kokoro-v1_0.pth and voices/*.pt into out_dir."""
     # Imported here so that `--help` stays fast.
-    from kokoro import KModel
+    from wyoming_kokoro.model.pypi.build import empty_model
 
     torch.manual_seed(seed)
     config = tiny_config() if size == "tiny" else real_config()
     out_dir.mkdir(parents=True, exist_ok=True)
-    empty = out_dir / "empty.pth"
-    torch.save({}, empty)
-    with warnings.catch_warnings():
-        # torch's notices about kokoro's modules (and the tiny LSTM) are noise here.
-        warnings.simplefilter("ignore", FutureWarning)
-        warnings.simplefilter("ignore", UserWarning)
-        model = KModel(repo_id="hexgrad/Kokoro-82M", config=config, model=str(empty))
-    empty.unlink()
+    model = empty_model(config, out_dir)
     torch.save({name: getattr(model, name).state_dict() for name in COMPONENTS},
                out_dir / "kokoro-v1_0.pth")
     (out_dir / "config.json").write_text(json.dumps(config, ensure_ascii=False), encoding="utf-8")

@@ -92,7 +92,8 @@ def _config(vocab_json: bytes) -> dict[str, Any]:
     return {**ARCHITECTURE, "vocab": vocab}
 
 
-def _empty_model(config: dict[str, Any], scratch: Path) -> KModel:
+def empty_model(config: dict[str, Any], scratch: Path) -> KModel:
+    """A KModel with kokoro's own initial weights for `config`; scratch holds a temporary file."""
     import torch
     from kokoro import KModel
 
@@ -146,7 +147,7 @@ def build(data_dir: Path) -> Path:
         scratch = Path(scratch_name)
         out = scratch / "model"
         out.mkdir()
-        model = _empty_model(config, scratch)
+        model = empty_model(config, scratch)
         conversion = convert(onnx_path, model)
         load_strictly(model, conversion.checkpoint)
         del model
