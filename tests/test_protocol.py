@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 from wyoming.event import Event
-from wyoming_kokoro.process.app import App, load_model
 
 from tests.conftest import server_settings
 from tests.expected import expected_samples
@@ -20,6 +19,7 @@ from tests.wyoming_client import (
 from tools.random_model import build
 from wyoming_kokoro.config import MODEL_RATE
 from wyoming_kokoro.pipeline.textnorm import normalize
+from wyoming_kokoro.process.app import App, load_model
 
 SPANISH = "Hola, buenos días. Las luces de la cocina están encendidas. ¿Algo más?"
 
