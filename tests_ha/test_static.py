@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import voluptuous as vol
 from awesomeversion import AwesomeVersion, AwesomeVersionStrategy
-from custom_components.wyoming_kokoro.pipeline.output import wav_file, wav_header
+from custom_components.wyoming_kokoro.audio import wav_file, wav_header
 from homeassistant import loader
 from homeassistant.core import HomeAssistant
 from homeassistant.util import package

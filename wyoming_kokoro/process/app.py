@@ -91,6 +91,8 @@ WARMUP_DELAY_ENV = "WYOMING_KOKORO_TEST_WARMUP_DELAY"
 class Running:
     """What a finished start-up serves with."""
 
+    engine: Engine
+    catalogue: VoiceCatalogue
     scheduler: Scheduler
     server: Server
     advertiser: Advertiser | None
@@ -196,7 +198,7 @@ class App:
         if server.is_tcp and config.zeroconf.enabled:
             assert server.host is not None and server.port is not None
             self._advertiser = Advertiser(config.zeroconf, server.host, server.port)
-        self.running = Running(scheduler, server, self._advertiser)
+        self.running = Running(engine, catalogue, scheduler, server, self._advertiser)
         return self.running
 
     async def _load_model(self) -> LoadedModel:
