@@ -21,12 +21,12 @@ from typing import Any
 import pytest
 import voluptuous as vol
 from awesomeversion import AwesomeVersion, AwesomeVersionStrategy
-from custom_components.wyoming_kokoro.audio import wav_file, wav_header
 from homeassistant import loader
 from homeassistant.core import HomeAssistant
 from homeassistant.util import package
 from packaging.requirements import InvalidRequirement, Requirement
 
+from custom_components.wyoming_kokoro.audio import wav_file, wav_header
 from custom_components.wyoming_kokoro.const import DOMAIN
 from custom_components.wyoming_kokoro.data import (
     parse_blends,
