@@ -10,12 +10,18 @@ import uuid
 import pytest
 from wyoming.client import AsyncTcpClient
 from wyoming.event import Event
-from zeroconf import IPVersion, ServiceStateChange
+from zeroconf import InterfaceChoice, IPVersion, ServiceStateChange
 from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
 
 from wyoming_kokoro import __version__
 from wyoming_kokoro.config import validate
-from wyoming_kokoro.process.discovery import SERVICE_TYPE, advertised_address, default_name
+from wyoming_kokoro.process.discovery import (
+    SERVICE_TYPE,
+    advertise,
+    advertised_address,
+    default_name,
+    zeroconf_interfaces,
+)
 
 
 class Browser:
@@ -136,3 +142,20 @@ def test_advertised_address_rules():
     assert lan != "0.0.0.0"
     overridden = validate({"zeroconf": {"host": "10.1.2.3"}}).zeroconf
     assert advertised_address(overridden, "0.0.0.0") == "10.1.2.3"
+
+
+async def test_a_server_on_every_address_announces_on_every_interface(caplog):
+    """The default bind (0.0.0.0) with no interfaces configured: zeroconf gets its
+    "all interfaces" choice and registers, or (no multicast here) logs one warning."""
+    caplog.set_level(logging.INFO, logger="wyoming_kokoro")
+    settings = validate({"zeroconf": {"name": f"kokoro-all-{uuid.uuid4().hex[:8]}"}}).zeroconf
+    assert zeroconf_interfaces(settings, "0.0.0.0") is InterfaceChoice.All
+    assert zeroconf_interfaces(settings, "127.0.0.1") == ["127.0.0.1"]
+    advertisement = await advertise(settings, "0.0.0.0", 10200)
+    if advertisement is None:
+        assert "Zeroconf unavailable" in caplog.text
+        return
+    try:
+        assert advertisement.name == settings.name
+    finally:
+        await advertisement.unregister()

@@ -13,7 +13,7 @@ import re
 import socket
 from dataclasses import dataclass
 
-from zeroconf import DNSQuestionType, IPVersion, NonUniqueNameException
+from zeroconf import DNSQuestionType, InterfaceChoice, IPVersion, NonUniqueNameException
 from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
 
 from wyoming_kokoro import __version__
@@ -87,6 +87,16 @@ class Advertisement:
         _LOGGER.info("Zeroconf: %s unregistered", self.name)
 
 
+def zeroconf_interfaces(settings: ZeroconfSettings, bind_host: str) -> list[str] | InterfaceChoice:
+    """The interfaces to announce on: the configured ones, loopback for a loopback
+    server, else every interface (zeroconf takes its enum there, not a string)."""
+    if settings.interfaces:
+        return list(settings.interfaces)
+    if bind_host == "127.0.0.1":
+        return ["127.0.0.1"]
+    return InterfaceChoice.All
+
+
 async def _name_taken(zc: AsyncZeroconf, name: str) -> bool:
     """Ask the network whether another server already answers to this name.
 
@@ -109,12 +119,10 @@ async def advertise(settings: ZeroconfSettings, bind_host: str, port: int) -> Ad
     which sends the goodbye for a registration that had already begun.
     """
     address = advertised_address(settings, bind_host)
-    interfaces: list[str] | None = list(settings.interfaces) or None
-    if interfaces is None and bind_host == "127.0.0.1":
-        interfaces = ["127.0.0.1"]
     base = settings.name or default_name()
     try:
-        zc = AsyncZeroconf(interfaces=interfaces or "all", ip_version=IPVersion.V4Only)
+        zc = AsyncZeroconf(interfaces=zeroconf_interfaces(settings, bind_host),
+                           ip_version=IPVersion.V4Only)
     except OSError as err:
         _LOGGER.warning("Zeroconf unavailable (%s); serving on TCP without discovery", err)
         return None
