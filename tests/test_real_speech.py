@@ -31,7 +31,7 @@ from tests.wyoming_client import (
     synthesize_event,
 )
 from tools.audio_decode import decode_samples
-from wyoming_kokoro.config import MODEL_RATE
+from wyoming_kokoro.config import MODEL_RATE, REPO_ID
 from wyoming_kokoro.pipeline.output import CODECS
 
 pytestmark = pytest.mark.real
@@ -96,7 +96,7 @@ class DirectKokoro:
         from kokoro import KModel
 
         self._dir = model_dir
-        self._model = KModel(repo_id="hexgrad/Kokoro-82M", config=str(model_dir / "config.json"),
+        self._model = KModel(repo_id=REPO_ID, config=str(model_dir / "config.json"),
                              model=str(model_dir / "kokoro-v1_0.pth")).eval()
 
     def samples(self, phonemes: str, voice: str, speed: float = 1.0) -> int:

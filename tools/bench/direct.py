@@ -26,13 +26,12 @@ from typing import Any
 
 import numpy as np
 
-from wyoming_kokoro.config import MODEL_RATE
+from wyoming_kokoro.config import MODEL_RATE, REPO_ID
 
 from .texts import LANGUAGE, VOICE
 
 _LOGGER = logging.getLogger(__name__)
 
-REPO_ID = "hexgrad/Kokoro-82M"
 SETTLE = 0.1
 
 

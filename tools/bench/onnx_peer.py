@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from wyoming_kokoro.config import MODEL_RATE
+from wyoming_kokoro.model.engine import MAX_PHONEMES
 
 from .client import request
 from .context import Context
@@ -29,10 +30,6 @@ from .direct import Direct
 from .texts import LONG, LONG_SENTENCES, SHORT, VOICE
 
 _LOGGER = logging.getLogger(__name__)
-
-MAX_PHONEMES = 510
-"""The model's context (kokoro cuts there too)."""
-
 
 @dataclass
 class Side:

@@ -20,6 +20,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from wyoming_kokoro.config import REPO_ID
 from wyoming_kokoro.errors import ModelError
 from wyoming_kokoro.model.pypi import wheels
 
@@ -103,7 +104,7 @@ def empty_model(config: dict[str, Any], scratch: Path) -> KModel:
         # torch's notices about kokoro's modules say nothing to users.
         warnings.simplefilter("ignore", FutureWarning)
         warnings.simplefilter("ignore", UserWarning)
-        model = KModel(repo_id="hexgrad/Kokoro-82M", config=config, model=str(empty))
+        model = KModel(repo_id=REPO_ID, config=config, model=str(empty))
     empty.unlink()
     return model
 
